@@ -1,0 +1,110 @@
+#!/usr/bin/env bash
+# Builds every configuration and runs the whole suite in each:
+#   normal  gcc, -O2 -g               all suites except tsan
+#   asan    gcc, ASan+UBSan, leaks fatal   all suites except tsan
+#   fuzz    clang, libFuzzer targets run briefly (FUZZ_CHECK_SECONDS each), plus unit tests
+#   tsan    clang, ThreadSanitizer     the tsan suite (ring stress between threads)
+# The last line printed is "N passed, N failed"; the exit status is non-zero when N failed > 0.
+set -uo pipefail
+cd "$(dirname "$0")/.."
+root=$PWD
+jobs=$(nproc)
+fuzz_seconds=${FUZZ_CHECK_SECONDS:-15}
+passed=0
+failed=0
+failures=()
+
+note() { printf '\n=== %s ===\n' "$*"; }
+
+setup() { # dir, compiler, meson args...
+	local dir=$1 compiler=$2; shift 2
+	if [[ ! -f $dir/build.ninja ]]; then
+		CC=$compiler meson setup "$dir" "$@" >"$dir.setup.log" 2>&1 || {
+			cat "$dir.setup.log"; return 1; }
+	fi
+	ninja -C "$dir" -j "$jobs" >"$dir.build.log" 2>&1 || { tail -60 "$dir.build.log"; return 1; }
+}
+
+count_meson_results() { # dir, label
+	local dir=$1 label=$2
+	local out
+	out=$(python3 - "$dir/meson-logs/testlog.json" "$label" <<'PY'
+import json, sys
+path, label = sys.argv[1], sys.argv[2]
+ok = bad = 0
+names = []
+try:
+    lines = open(path).read().splitlines()
+except OSError:
+    lines = []
+for line in lines:
+    if not line.strip():
+        continue
+    t = json.loads(line)
+    if t["result"] in ("OK", "EXPECTEDFAIL"):
+        ok += 1
+    elif t["result"] == "SKIP":
+        pass
+    else:
+        bad += 1
+        names.append(f"{label}: {t['name']} ({t['result']})")
+print(ok, bad)
+for n in names:
+    print(n)
+PY
+)
+	local first
+	first=$(head -1 <<<"$out")
+	passed=$((passed + ${first% *}))
+	failed=$((failed + ${first#* }))
+	while IFS= read -r l; do [[ -n $l ]] && failures+=("$l"); done < <(tail -n +2 <<<"$out")
+}
+
+run_suites() { # dir, label, meson test args...
+	local dir=$1 label=$2; shift 2
+	rm -f "$dir/meson-logs/testlog.json"
+	meson test -C "$dir" --print-errorlogs --num-processes "$jobs" "$@" 2>&1 | tail -n 40
+	count_meson_results "$dir" "$label"
+}
+
+build_failed() { # label
+	failed=$((failed + 1)); failures+=("$1: build failed")
+}
+
+mkdir -p build
+
+note "normal build (gcc)"
+if setup build/normal gcc --buildtype=debugoptimized; then
+	run_suites build/normal normal --no-suite tsan
+else build_failed normal; fi
+
+note "sanitizer build (gcc, ASan+UBSan, leaks fatal)"
+if setup build/asan gcc --buildtype=debug -Db_sanitize=address,undefined -Db_lundef=false \
+	-Dc_args='-fno-sanitize-recover=all -fno-omit-frame-pointer'; then
+	run_suites build/asan asan --no-suite tsan
+else build_failed asan; fi
+
+note "thread-sanitizer build (clang)"
+if setup build/tsan clang --buildtype=debugoptimized -Db_sanitize=thread -Db_lundef=false -Dinterop=false; then
+	run_suites build/tsan tsan --suite tsan
+else build_failed tsan; fi
+
+note "fuzz build (clang, libFuzzer) and short fuzz runs (${fuzz_seconds}s each)"
+if setup build/fuzz clang --buildtype=debugoptimized -Dfuzz=true -Dinterop=false -Db_lundef=false \
+	-Db_sanitize=address,undefined -Dc_args='-fsanitize=fuzzer-no-link -fno-sanitize-recover=all'; then
+	FUZZ_SECONDS=$fuzz_seconds scripts/fuzz.sh build/fuzz >build/fuzz-run.log 2>&1
+	tail -n 20 build/fuzz-run.log
+	while read -r verdict name; do
+		case $verdict in
+		PASS) passed=$((passed + 1)) ;;
+		FAIL) failed=$((failed + 1)); failures+=("fuzz: $name") ;;
+		esac
+	done < <(grep -E '^(PASS|FAIL) ' build/fuzz-run.log)
+else build_failed fuzz; fi
+
+if [[ ${#failures[@]} -gt 0 ]]; then
+	note "failures"
+	printf '%s\n' "${failures[@]}"
+fi
+echo "$passed passed, $failed failed"
+[[ $failed -eq 0 ]]
