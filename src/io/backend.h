@@ -106,12 +106,25 @@ static inline uint64_t ust_backend_next_deadline(const struct ust_backend *be)
 typedef unsigned (*ust_pair_impair_fn)(void *arg, struct ust_pool *pool, struct ust_pkt *pkt,
 				       uint64_t now, uint64_t *delay_ns);
 
+/*
+ * A stage a pair link can carry in each direction (the emulator provides one): frames enter
+ * it already copied into the receiver's pool, and leave it when their time has come.
+ * dir is 0 for a->b and 1 for b->a. The stage owns what it holds and frees it at teardown.
+ */
+struct ust_link_stage_ops {
+	void (*input)(void *stage, int dir, struct ust_pkt *pkt, uint64_t now);
+	unsigned (*output)(void *stage, int dir, struct ust_pkt **pkts, unsigned n, uint64_t now);
+	uint64_t (*next_deadline)(void *stage, int dir);
+};
+
 struct ust_pair_config {
 	uint32_t mtu;			/* 0: 1500 */
 	uint64_t delay_ns;		/* fixed one-way delay */
 	uint32_t queue_limit;		/* frames in flight per direction before tail drop (0: 4096) */
 	ust_pair_impair_fn impair;	/* optional, both directions */
 	void *impair_arg;
+	const struct ust_link_stage_ops *stage_ops;	/* optional: e.g. an emulator instance */
+	void *stage;
 };
 
 /*
