@@ -51,6 +51,7 @@ struct ust_timer_wheel {
 	/* Private, added by core: */
 	uint64_t now;			/* `now` of the last advance (or init) */
 	struct ust_timer_list due;	/* started with an expiry <= now: fire on the next advance */
+	uint64_t overflow_min;		/* lower bound of the overflow list's due ticks */
 	uint64_t occupied[UST_TIMER_LEVELS][UST_TIMER_SLOTS / 64];	/* non-empty slot bitmap */
 };
 
