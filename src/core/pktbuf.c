@@ -212,6 +212,11 @@ static inline uint32_t ust_pool_free_top(const struct ust_pool *pool)
 	return top <= pool->count ? top : 0;
 }
 
+int ust_pool_memfd(const struct ust_pool *pool)
+{
+	return pool->memfd;
+}
+
 uint32_t ust_pool_available(const struct ust_pool *pool)
 {
 	return ust_pool_free_top(pool);

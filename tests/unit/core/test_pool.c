@@ -38,7 +38,7 @@ static void test_create_both_sizes(void **state)
 			assert_int_equal(ust_pool_available(pool), 64);
 			assert_int_equal(pool->buf_size, sizes[s]);
 			assert_true(pool->region_size >= ust_pool_region_size(64, sizes[s]));
-			assert_int_equal(pool->memfd >= 0, shared);
+			assert_int_equal(ust_pool_memfd(pool) >= 0, shared);
 			/* Every buffer is 64-byte aligned and writable end to end. */
 			struct ust_pkt *pkts[64];
 			assert_int_equal(ust_pkt_alloc_batch(pool, pkts, 64), 64);
@@ -354,7 +354,8 @@ static void test_attach_in_process(void **state)
 	(void)state;
 	struct ust_pool *pool = make_pool(16, 65536, 256, true);
 	struct ust_pool *view = NULL;
-	assert_int_equal(ust_pool_attach(&view, pool->memfd), 0);
+	assert_int_equal(ust_pool_attach(&view, ust_pool_memfd(pool)), 0);
+	assert_int_equal(ust_pool_memfd(view), -1);
 	struct ust_pkt *pkt = ust_pkt_alloc(pool);
 	memcpy(ust_pkt_put(pool, pkt, 5), "hello", 5);
 	struct ust_pkt *seen = ust_pool_pkt_checked(view, pkt->index);
