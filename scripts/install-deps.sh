@@ -5,8 +5,8 @@ set -euo pipefail
 
 packages=(
 	meson ninja-build pkg-config gcc clang llvm libclang-rt-14-dev
-	libcmocka-dev libpcap-dev libbpf-dev libxdp-dev
-	iproute2 iputils-ping netcat-openbsd iperf3 tshark nftables ethtool
+	libcmocka-dev libpcap-dev libbpf-dev libxdp-dev libcjson-dev
+	iproute2 iputils-ping netcat-openbsd iperf3 tshark tcpdump nftables ethtool
 	python3 python3-matplotlib
 )
 
