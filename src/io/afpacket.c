@@ -116,6 +116,16 @@ static void take_frame(struct ust_backend *be, const struct tpacket3_hdr *h,
 	pkts[(*got)++] = pkt;
 }
 
+/* The kernel flags a block handed over after it had to drop frames (ring full); reading
+ * the statistics also resets them, so each drop is counted once. */
+static void collect_ring_drops(struct ust_backend *be, const struct afp_priv *ap)
+{
+	struct tpacket_stats_v3 st;
+	socklen_t len = sizeof(st);
+	if (getsockopt(ap->fd, SOL_PACKET, PACKET_STATISTICS, &st, &len) == 0)
+		be->counters.rx_link_drops += st.tp_drops;
+}
+
 static unsigned afp_rx(struct ust_backend *be, struct ust_pkt **pkts, unsigned n, uint64_t now)
 {
 	struct afp_priv *ap = priv_of(be);
@@ -129,6 +139,8 @@ static unsigned afp_rx(struct ust_backend *be, struct ust_pkt **pkts, unsigned n
 			uint32_t status = __atomic_load_n(&bd->hdr.bh1.block_status, __ATOMIC_ACQUIRE);
 			if ((status & TP_STATUS_USER) == 0)
 				break;
+			if ((status & TP_STATUS_LOSING) != 0)
+				collect_ring_drops(be, ap);
 			ap->in_block = true;
 			ap->frames_left = bd->hdr.bh1.num_pkts;
 			ap->frame = (uint8_t *)bd + bd->hdr.bh1.offset_to_first_pkt;

@@ -30,7 +30,8 @@ struct ust_pcap_writer;
 	X(rx_truncated)		/* frame larger than a buffer, dropped */             \
 	X(rx_errors)		/* read error from the link */                        \
 	X(tx_dropped)		/* link full or refused the frame */                  \
-	X(tx_errors)
+	X(tx_errors)								      \
+	X(rx_link_drops)	/* the kernel dropped frames before we took them (ring full) */
 
 struct ust_backend_counters {
 	UST_BACKEND_COUNTERS(UST_COUNTER_FIELD)

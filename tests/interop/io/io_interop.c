@@ -27,6 +27,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <unistd.h>
 
 #include "core/clock.h"
 #include "io/backend.h"
@@ -305,6 +306,76 @@ static void print_counters(void)
 	       (unsigned long long)k->tx_errors);
 }
 
+/*
+ * With every buffer of the pool held, the kernel's reply to our ARP request must be counted
+ * as rx_nobuf and not delivered. Each send frees one buffer for a moment (tx consumes it),
+ * so it is taken back right after.
+ */
+static void check_pool_exhaustion(const struct arp_ctx *c)
+{
+	struct ust_pool *pool = g_be->pool;
+	uint32_t avail = ust_pool_available(pool);
+	struct ust_pkt **held = calloc(avail, sizeof(*held));
+	if (held == NULL)
+		die("out of memory");
+	for (uint32_t i = 0; i < avail; i++)
+		if ((held[i] = ust_pkt_alloc(pool)) == NULL)
+			die("pool refused buffer %u of %u", i, avail);
+
+	uint8_t f[64];
+	size_t len = build_arp_request(f, c->our_ip, c->kernel_ip);
+	uint64_t start = ust_clock_now_ns();
+	uint64_t next_send = start;
+	uint64_t nobuf = g_be->counters.rx_nobuf;
+	while (g_be->counters.rx_nobuf == nobuf) {
+		uint64_t now = ust_clock_now_ns();
+		if (now - start > DEADLINE_NS)
+			die("timed out waiting for a frame dropped for lack of buffers");
+		if (now >= next_send) {
+			ust_pkt_free(pool, held[0]);
+			send_bytes(f, len, NULL);
+			if ((held[0] = ust_pkt_alloc(pool)) == NULL)
+				die("buffer not returned after tx");
+			next_send = now + RESEND_NS;
+		}
+		struct pollfd pfd = { .fd = ust_backend_fd(g_be), .events = POLLIN };
+		(void)poll(&pfd, 1, 50);
+		struct ust_pkt *pkts[8];
+		if (ust_backend_rx(g_be, pkts, 8, ust_clock_now_ns()) != 0)
+			die("a frame was delivered from an exhausted pool");
+	}
+	printf("frame dropped and counted while the pool was exhausted (rx_nobuf %llu)\n",
+	       (unsigned long long)g_be->counters.rx_nobuf);
+	ust_pkt_free_batch(pool, held, avail);
+	free(held);
+}
+
+/* The capture of a real backend: classic nanosecond pcap, Ethernet, wall-clock stamps. */
+static void check_capture(const char *path, unsigned min_records)
+{
+	FILE *f = fopen(path, "rb");
+	if (f == NULL)
+		die("capture %s missing", path);
+	uint32_t fh[6];
+	if (fread(fh, sizeof(fh), 1, f) != 1 || fh[0] != 0xa1b23c4du || fh[5] != 1)
+		die("capture %s: bad file header", path);
+	unsigned records = 0;
+	uint32_t rh[4];
+	uint64_t wall = ust_clock_realtime_ns() / 1000000000ull;
+	while (fread(rh, sizeof(rh), 1, f) == 1) {
+		if (rh[0] + 3600 < wall || rh[0] > wall + 3600 || rh[1] >= 1000000000u)
+			die("capture record %u: timestamp %u.%09u is not wall-clock time", records,
+			    rh[0], rh[1]);
+		if (rh[2] != rh[3] || fseek(f, rh[2], SEEK_CUR) != 0)
+			die("capture record %u: bad lengths", records);
+		records++;
+	}
+	fclose(f);
+	if (records < min_records)
+		die("capture has %u records, expected at least %u", records, min_records);
+	printf("capture: %u records\n", records);
+}
+
 static int run_arp(int argc, char **argv, bool afpacket)
 {
 	if (argc != (afpacket ? 8 : 6))
@@ -344,12 +415,20 @@ static int run_arp(int argc, char **argv, bool afpacket)
 			die("SIOCGIFHWADDR %s: %s", argv[2], strerror(-err));
 		memcpy(c.kernel_mac, k.b, 6);
 	}
+	char capture[64];
+	snprintf(capture, sizeof(capture), "/tmp/ust-io-interop-%d.pcap", (int)getpid());
+	if ((err = ust_backend_capture(g_be, capture)) != 0)
+		die("capture: %s", strerror(-err));
 	wait_for_go();
 	run_until(arp_handle, arp_resend, &c, "the ARP reply and the ghost ARP request");
+	if (g_be->counters.rx_packets < 2 || g_be->counters.tx_packets < 1 ||
+	    g_be->counters.rx_nobuf != 0)
+		die("counters do not match the frames seen");
+	check_pool_exhaustion(&c);
 	print_counters();
-	if (g_be->counters.rx_packets < 2 || g_be->counters.tx_packets < 1)
-		die("counters did not move");
 	ust_backend_close(g_be);
+	check_capture(capture, 3);
+	unlink(capture);
 	ust_pool_destroy(pool);
 	printf("PASS\n");
 	return 0;
