@@ -61,12 +61,59 @@ static struct tpacket_block_desc *block_desc(const struct afp_priv *ap, unsigned
 	return (struct tpacket_block_desc *)(void *)(ap->ring + (size_t)i * AFP_BLOCK_SIZE);
 }
 
+static uint16_t be16(const uint8_t *p)
+{
+	return (uint16_t)(p[0] << 8 | p[1]);
+}
+
+/*
+ * Finish the TCP or UDP checksum of an untagged IPv4 frame whose checksum field still holds
+ * only the pseudo-header sum (Linux's CHECKSUM_PARTIAL convention), so that the bytes are
+ * right for everyone who looks at them later (the stack, a capture, a forwarding path).
+ * Frames it does not understand are left alone.
+ */
+static void complete_l4_checksum(uint8_t *f, uint32_t len)
+{
+	if (len < UST_ETH_HDR_LEN + 20 || be16(f + 12) != UST_ETHERTYPE_IPV4)
+		return;
+	const uint8_t *ip = f + UST_ETH_HDR_LEN;
+	uint32_t ihl = (uint32_t)(ip[0] & 0x0f) * 4;
+	uint32_t total = be16(ip + 2);
+	if ((ip[0] >> 4) != 4 || ihl < 20 || total < ihl || UST_ETH_HDR_LEN + total > len ||
+	    (be16(ip + 6) & 0x3fff) != 0)	/* a fragment: the checksum spans others */
+		return;
+	uint32_t field;
+	if (ip[9] == 6)
+		field = 16;
+	else if (ip[9] == 17)
+		field = 6;
+	else
+		return;
+	uint8_t *l4 = f + UST_ETH_HDR_LEN + ihl;
+	uint32_t l4_len = total - ihl;
+	if (l4_len < field + 2)
+		return;
+	uint32_t sum = 0;
+	for (uint32_t i = 0; i + 1 < l4_len; i += 2)
+		sum += be16(l4 + i);
+	if (l4_len & 1)
+		sum += (uint32_t)l4[l4_len - 1] << 8;
+	while (sum >> 16)
+		sum = (sum & 0xffff) + (sum >> 16);
+	uint16_t csum = (uint16_t)~sum;
+	if (csum == 0 && ip[9] == 17)
+		csum = 0xffff;	/* UDP: zero means "no checksum" */
+	l4[field] = (uint8_t)(csum >> 8);
+	l4[field + 1] = (uint8_t)csum;
+}
+
 /*
  * Copy one ring frame into a pool buffer. The kernel strips a hardware-accelerated VLAN tag
  * into the header; it is put back so the stack sees the frame as it was on the wire.
  * Frames the kernel marks as locally generated with the checksum still to be done
  * (CSUMNOTREADY, e.g. from the kernel on the other end of a veth) or already verified get
- * UST_PKT_F_CSUM_VALID: their bytes are trustworthy even if the checksum field is not filled.
+ * UST_PKT_F_CSUM_VALID; the former also get their TCP/UDP checksum finished here, since the
+ * kernel gives us no csum_start to pass the job on with.
  */
 static void take_frame(struct ust_backend *be, const struct tpacket3_hdr *h,
 		       struct ust_pkt **pkts, unsigned *got)
@@ -111,6 +158,8 @@ static void take_frame(struct ust_backend *be, const struct tpacket3_hdr *h,
 	} else {
 		memcpy(dst, src, len);
 	}
+	if ((h->tp_status & TP_STATUS_CSUMNOTREADY) != 0)
+		complete_l4_checksum(dst, len);
 	if ((h->tp_status & (TP_STATUS_CSUMNOTREADY | TP_STATUS_CSUM_VALID)) != 0)
 		pkt->flags |= UST_PKT_F_CSUM_VALID;
 	pkts[(*got)++] = pkt;

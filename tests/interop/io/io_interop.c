@@ -218,6 +218,8 @@ struct arp_ctx {
 	uint32_t ghost_ip;
 	uint8_t kernel_mac[6];
 	bool check_no_echo;	/* afpacket: our own frames must not come back */
+	uint16_t udp_port;	/* afpacket: also expect a UDP datagram here with a good checksum */
+	bool got_udp;
 	bool got_reply;
 	bool got_ghost_request;
 };
@@ -232,6 +234,23 @@ static void arp_resend(void *arg)
 	send_bytes(f, len, NULL);
 }
 
+/* UDP checksum over the pseudo-header, as a receiver checks it (IPv4 header of 20 bytes). */
+static void check_udp_checksum(const uint8_t *f, size_t len)
+{
+	size_t udp_len = get16(f + 38);
+	if (udp_len < 8 || 34 + udp_len > len)
+		die("UDP length %zu does not fit the frame", udp_len);
+	if (get16(f + 40) == 0)
+		die("UDP datagram without a checksum");
+	uint8_t pseudo[12];
+	memcpy(pseudo, f + 26, 8);
+	pseudo[8] = 0;
+	pseudo[9] = 17;
+	put16(pseudo + 10, (uint16_t)udp_len);
+	if (csum_fold(csum_add(csum_add(0, pseudo, 12), f + 34, udp_len)) != 0xffff)
+		die("UDP checksum from the kernel is not complete (CSUMNOTREADY not finished)");
+}
+
 static bool arp_handle(void *arg, const struct ust_pkt *pkt, const uint8_t *f, size_t len)
 {
 	struct arp_ctx *c = arg;
@@ -240,6 +259,15 @@ static bool arp_handle(void *arg, const struct ust_pkt *pkt, const uint8_t *f, s
 		die("runt frame of %zu bytes", len);
 	if (c->check_no_echo && memcmp(f + 6, our_mac, 6) == 0)
 		die("received our own transmission back (PACKET_OUTGOING not ignored)");
+	if (c->udp_port != 0 && get16(f + 12) == 0x0800 && len >= 42 && f[23] == 17 &&
+	    get32(f + 26) == c->kernel_ip && get32(f + 30) == c->our_ip && (f[14] & 0xf) == 5 &&
+	    get16(f + 36) == c->udp_port) {
+		check_udp_checksum(f, len);
+		if (!c->got_udp)
+			printf("got a UDP datagram from the kernel with a correct checksum\n");
+		c->got_udp = true;
+		return c->got_reply && c->got_ghost_request;
+	}
 	if (get16(f + 12) != 0x0806 || len < 42)
 		return false;
 	const uint8_t *a = f + 14;
@@ -272,7 +300,7 @@ static bool arp_handle(void *arg, const struct ust_pkt *pkt, const uint8_t *f, s
 			printf("got the kernel's ARP request for the ghost address\n");
 		c->got_ghost_request = true;
 	}
-	return c->got_reply && c->got_ghost_request;
+	return c->got_reply && c->got_ghost_request && (c->udp_port == 0 || c->got_udp);
 }
 
 static void wait_for_go(void)
@@ -386,6 +414,7 @@ static int run_arp(int argc, char **argv, bool afpacket)
 		.kernel_ip = parse_ip(argv[4]),
 		.ghost_ip = parse_ip(argv[5]),
 		.check_no_echo = afpacket,
+		.udp_port = afpacket ? 7777 : 0,
 	};
 	char spec[64];
 	snprintf(spec, sizeof(spec), "%s:%s", afpacket ? "afpacket" : "tap", argv[2]);
