@@ -43,7 +43,8 @@ struct ust_backend_counters {
 #define UST_BACKEND_F_GRO 0x4u		/* may deliver frames larger than the MTU (GRO'ed) */
 
 struct ust_backend_config {
-	bool offload;		/* negotiate checksum/TSO offload where the backend can (TAP vnet hdr) */
+	bool offload;		/* negotiate checksum/TSO offload where the backend can (TAP vnet hdr);
+				 * TAP then needs pool buf_size >= 65536 + headroom, else -EINVAL */
 	uint32_t mtu;		/* 0: the link's own (TAP default 1500) */
 };
 

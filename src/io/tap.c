@@ -255,7 +255,8 @@ int ust__tap_open(struct ust_backend *be, const char *ifname, const struct ust_b
 	tp->vnet = cfg->offload;
 	tp->fd = open("/dev/net/tun", O_RDWR | O_NONBLOCK | O_CLOEXEC);
 	if (tp->fd < 0) {
-		int err = -errno;
+		/* /dev/net/tun is root-only: report it as the missing privilege it is. */
+		int err = errno == EACCES ? -EPERM : -errno;
 		free(tp);
 		return err;
 	}
