@@ -9,7 +9,7 @@
  *       also checks hw_addr, that our MAC (different from the interface's) is reachable
  *       (promiscuous mode) and that our own transmissions never come back.
  *   offload IFNAME OUR_IP KERNEL_IP PORT
- *       TAP with virtio-net headers: features negotiated, a small pool refused, ARP round
+ *       TAP with virtio-net headers and MTU 9000: features and MTU set, a small pool refused, ARP round
  *       trip, an ICMP echo sent with checksum offload (CSUM_PARTIAL, checksum left to the
  *       kernel) answered, and a TCP exchange with a kernel listener on PORT: one 8000-byte
  *       TSO frame (GSO_TCPV4) is acknowledged in full, and the kernel's own data arrives as
@@ -627,7 +627,7 @@ static int run_offload(int argc, char **argv)
 	};
 	char spec[64];
 	snprintf(spec, sizeof(spec), "tap:%s", argv[2]);
-	struct ust_backend_config cfg = { .offload = true };
+	struct ust_backend_config cfg = { .offload = true, .mtu = 9000 };
 
 	/* Offload needs 64 KiB of data room per buffer: a 2 KiB pool is refused. */
 	struct ust_pool *small = make_pool(16, 2048);
@@ -643,6 +643,8 @@ static int run_offload(int argc, char **argv)
 	unsigned want = UST_BACKEND_F_CSUM_OFFLOAD | UST_BACKEND_F_TSO | UST_BACKEND_F_GRO;
 	if (g_be->features != want)
 		die("features %#x, expected %#x", g_be->features, want);
+	if (g_be->mtu != 9000)
+		die("mtu %u, expected the 9000 asked for", g_be->mtu);
 	struct ust_eth_addr k;
 	if ((err = ust__netdev_get_hwaddr(argv[2], &k)) != 0)
 		die("SIOCGIFHWADDR: %s", strerror(-err));

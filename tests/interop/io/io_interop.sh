@@ -116,6 +116,7 @@ afpacket)
 offload)
 	new_ns "$nsk"
 	start_prog "$nsk" offload "$tap" 10.79.0.2 10.79.0.1 5001
+	ip -n "$nsk" link show "$tap" | grep -q "mtu 9000 " || fail "MTU 9000 not set on $tap"
 	ip -n "$nsk" addr add 10.79.0.1/24 dev "$tap"
 	# A listener that sends 200 kB as soon as the program connects and keeps what it gets.
 	head -c 200000 /dev/zero | tr '\0' 'x' >"$tmp/big"

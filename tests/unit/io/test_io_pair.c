@@ -418,7 +418,29 @@ static void test_backend_open_bad_specs(void **state)
 		be = (struct ust_backend *)(uintptr_t)1;
 	}
 	ust_backend_close(NULL);
+
+	/* Offload over TAP needs 64 KiB of data room per buffer: refused before any device
+	 * is touched, so this needs no privileges. */
+	struct ust_backend_config offload = { .offload = true };
+	assert_int_equal(ust_backend_open(&be, "tap:ust-never", pool, &offload), -EINVAL);
+	assert_null(be);
 	ust_pool_destroy(pool);
+}
+
+static void test_backend_capture_errors(void **state)
+{
+	(void)state;
+	struct fixture f;
+	open_pair(&f, NULL, POOL_COUNT);
+	assert_int_equal(ust_backend_capture(f.a, "/nonexistent-dir/a.pcap"), -ENOENT);
+	assert_null(f.a->pcap);
+	/* A capture that cannot be written does not disturb the traffic. */
+	assert_int_equal(ust_backend_capture(f.a, "/dev/full"), 0);
+	send_frame(f.a, 1, 64, 0);
+	uint8_t seqs[2];
+	assert_int_equal(receive_seqs(f.b, 0, seqs, 2), 1);
+	assert_int_equal(f.a->counters.tx_packets, 1);
+	close_pair(&f, POOL_COUNT);
 }
 
 int main(void)
@@ -433,6 +455,7 @@ int main(void)
 		cmocka_unit_test(test_pair_receiver_pool_exhausted),
 		cmocka_unit_test(test_pair_close_with_frames_in_flight),
 		cmocka_unit_test(test_backend_open_bad_specs),
+		cmocka_unit_test(test_backend_capture_errors),
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);
 }
