@@ -9,9 +9,9 @@
  *       also checks hw_addr, that our MAC (different from the interface's) is reachable
  *       (promiscuous mode) and that our own transmissions never come back.
  *   offload IFNAME OUR_IP KERNEL_IP PORT
- *       TAP with virtio-net headers and MTU 9000: features and MTU set, a small pool refused, ARP round
- *       trip, an ICMP echo sent with checksum offload (CSUM_PARTIAL, checksum left to the
- *       kernel) answered, and a TCP exchange with a kernel listener on PORT: one 8000-byte
+ *       TAP with virtio-net headers and MTU 9000: features and MTU set, a small pool
+ *       refused, ARP round trip, an ICMP echo sent with checksum offload (CSUM_PARTIAL,
+ *       checksum left to the kernel) answered, and a TCP exchange with a kernel listener on PORT: one 8000-byte
  *       TSO frame (GSO_TCPV4) is acknowledged in full, and the kernel's own data arrives as
  *       GRO/TSO super-frames larger than the MTU.
  *
@@ -504,7 +504,8 @@ static void send_echo_request(void *arg)
 	send_bytes(f, o + 8 + ECHO_PAYLOAD, &m);
 }
 
-static bool is_ipv4_from_kernel(const struct off_ctx *c, const uint8_t *f, size_t len, uint8_t proto)
+static bool is_ipv4_from_kernel(const struct off_ctx *c, const uint8_t *f, size_t len,
+				uint8_t proto)
 {
 	return len >= 34 && get16(f + 12) == 0x0800 && (f[14] >> 4) == 4 && f[14 + 9] == proto &&
 	       get32(f + 26) == c->arp.kernel_ip && get32(f + 30) == c->arp.our_ip;
@@ -617,6 +618,20 @@ static bool tcp_handle(void *arg, const struct ust_pkt *pkt, const uint8_t *f, s
 	return c->data_acked && c->saw_gso;
 }
 
+static bool fin_acked(void *arg, const struct ust_pkt *pkt, const uint8_t *f, size_t len)
+{
+	struct off_ctx *c = arg;
+	(void)pkt;
+	if (!is_ipv4_from_kernel(c, f, len, 6))
+		return false;
+	const uint8_t *t = f + 14 + (size_t)(f[14] & 0xf) * 4;
+	if (get16(t) != c->port || get16(t + 2) != OUR_PORT)
+		return false;
+	if (t[13] & 0x04)
+		die("the kernel reset the connection");
+	return (t[13] & 0x10) != 0 && get32(t + 8) == c->snd_nxt;
+}
+
 static int run_offload(int argc, char **argv)
 {
 	if (argc != 6)
@@ -665,7 +680,9 @@ static int run_offload(int argc, char **argv)
 	run_until(tcp_handle, NULL, &c, "the ACK of the TSO frame and a GSO frame from the kernel");
 	printf("largest frame from the kernel: %zu bytes (GSO seen: %s)\n", c.max_frame,
 	       c.saw_gso ? "yes" : "no");
-	send_tcp(&c, 0x04, NULL, 0);	/* RST: we never acknowledged the kernel's data */
+	/* FIN, not RST: a reset can make the listener give up before it read the data. */
+	send_tcp(&c, 0x11, NULL, 0);
+	run_until(fin_acked, NULL, &c, "the ACK of our FIN");
 	print_counters();
 	ust_backend_close(g_be);
 	ust_pool_destroy(pool);

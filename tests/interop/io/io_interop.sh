@@ -11,7 +11,10 @@ mode=${1:?mode}
 prog=${2:?program}
 
 if [[ $(id -u) -ne 0 ]]; then echo "SKIP: needs root"; exit 77; fi
-if [[ ! -c /dev/net/tun ]] || ! command -v ip >/dev/null; then echo "SKIP: no TUN/iproute2"; exit 77; fi
+if [[ ! -c /dev/net/tun ]] || ! command -v ip >/dev/null; then
+	echo "SKIP: no TUN/iproute2"
+	exit 77
+fi
 
 tag=$$
 nsk=ust-io-$tag-k	# the kernel's namespace
@@ -108,7 +111,8 @@ afpacket)
 	pids+=($!)
 	# UDP from the kernel: veth hands it over with the checksum left undone (CSUMNOTREADY);
 	# the program checks that the backend finished it.
-	ip netns exec "$nsk" bash -c 'for i in $(seq 40); do echo ustack-udp >/dev/udp/10.78.0.2/7777; sleep 0.2; done' 2>/dev/null &
+	ip netns exec "$nsk" bash -c 'for i in $(seq 40); do
+		echo ustack-udp >/dev/udp/10.78.0.2/7777; sleep 0.2; done' 2>/dev/null &
 	pids+=($!)
 	finish_prog
 	ip -d -n "$nss" link show vs | grep -q "promiscuity 0" || fail "vs still promiscuous after close"
@@ -129,7 +133,8 @@ offload)
 	go
 	finish_prog
 	# The 8000 bytes sent as one TSO frame reached the listener, segmented and intact.
-	python3 -c 'import sys; sys.stdout.buffer.write(bytes((i * 31 + 7) & 255 for i in range(8000)))' >"$tmp/want"
+	python3 -c 'import sys
+sys.stdout.buffer.write(bytes((i * 31 + 7) & 255 for i in range(8000)))' >"$tmp/want"
 	for _ in $(seq 30); do
 		cmp -s "$tmp/want" "$tmp/recv" && break
 		sleep 0.1
