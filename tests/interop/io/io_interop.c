@@ -444,8 +444,10 @@ static int run_arp(int argc, char **argv, bool afpacket)
 			die("SIOCGIFHWADDR %s: %s", argv[2], strerror(-err));
 		memcpy(c.kernel_mac, k.b, 6);
 	}
-	char capture[64];
-	snprintf(capture, sizeof(capture), "/tmp/ust-io-interop-%d.pcap", (int)getpid());
+	/* In the script's scratch directory (TMPDIR), which it removes even if we crash. */
+	const char *dir = getenv("TMPDIR") != NULL ? getenv("TMPDIR") : "/tmp";
+	char capture[256];
+	snprintf(capture, sizeof(capture), "%s/ust-io-interop-%d.pcap", dir, (int)getpid());
 	if ((err = ust_backend_capture(g_be, capture)) != 0)
 		die("capture: %s", strerror(-err));
 	wait_for_go();

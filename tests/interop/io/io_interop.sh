@@ -52,7 +52,7 @@ start_prog() { # namespace, program arguments...
 	local ns=$1
 	shift
 	mkfifo "$tmp/go"
-	ip netns exec "$ns" "$prog" "$@" <"$tmp/go" >"$tmp/out" 2>&1 &
+	TMPDIR=$tmp ip netns exec "$ns" "$prog" "$@" <"$tmp/go" >"$tmp/out" 2>&1 &
 	prog_pid=$!
 	pids+=("$prog_pid")
 	exec 3>"$tmp/go"
