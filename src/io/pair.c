@@ -11,7 +11,8 @@
  * and stable for equal times, so a frame the impairment hook delays less than an earlier one
  * overtakes it (reordering) while everything else stays in order. The queue is bounded
  * (queue_limit frames); a frame arriving at a full queue is tail-dropped and counted as the
- * sender's tx_dropped. A frame the receiver's pool cannot hold is counted as the receiver's
+ * sender's tx_dropped (the limit is checked once per frame sent, so the extra copies of a
+ * duplicated frame may exceed it by one). A frame the receiver's pool cannot hold is counted as the receiver's
  * rx_nobuf. With a link stage (the emulator), frames enter the stage when due and the
  * receiver pulls them from the stage's output.
  *
