@@ -13,9 +13,9 @@
  *   offload IFNAME OUR_IP KERNEL_IP PORT
  *       TAP with virtio-net headers and MTU 9000: features and MTU set, a small pool
  *       refused, ARP round trip, an ICMP echo sent with checksum offload (CSUM_PARTIAL,
- *       checksum left to the kernel) answered, and a TCP exchange with a kernel listener on PORT: one 8000-byte
- *       TSO frame (GSO_TCPV4) is acknowledged in full, and the kernel's own data arrives as
- *       GRO/TSO super-frames larger than the MTU.
+ *       checksum left to the kernel) answered, and a TCP exchange with a kernel listener on
+ *       PORT: one 8000-byte TSO frame (GSO_TCPV4) is acknowledged in full, and the kernel's
+ *       own data arrives as GRO/TSO super-frames larger than the MTU.
  *
  * Protocol: after opening the backend the program prints READY and waits for a line on
  * stdin, so the script can configure the kernel side (the TAP device exists only now).
