@@ -34,6 +34,7 @@ cleanup() {
 	rm -rf "$tmp"
 }
 trap cleanup EXIT
+trap "exit 1" INT TERM HUP
 
 fail() {
 	echo "FAIL ($mode): $*"
