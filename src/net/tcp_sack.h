@@ -9,8 +9,9 @@
  * the RFC's HighACK is snd_una - 1, HighData is snd_nxt - 1, HighRxt is high_rxt - 1,
  * RecoveryPoint is recovery_point - 1, RescueRxt is rescue_rxt - 1.
  *
- * Memory is bounded: at most UST_TCP_SACK_MAX_RANGES disjoint ranges per connection
- * (fixed array, 8 bytes each). When a new disjoint range does not fit, the HIGHEST range is
+ * Memory is bounded: at most UST_TCP_SACK_MAX_RANGES (128) disjoint ranges per connection
+ * (fixed array, 8 bytes each: 1 KiB; a window of 256 full-sized segments with every other
+ * one lost fits). When a new disjoint range does not fit, the HIGHEST range is
  * forgotten (the new one if it is the highest) and sack_overflow counts it: losing SACK
  * information only makes the sender more conservative (those bytes count as in flight and
  * may be resent), while the lowest holes - the ones recovery repairs first - stay exact.
@@ -33,7 +34,7 @@
 #include "core/counters.h"
 #include "wire/tcp.h"
 
-#define UST_TCP_SACK_MAX_RANGES 32
+#define UST_TCP_SACK_MAX_RANGES 128
 #define UST_TCP_SACK_DUPTHRESH 3
 
 #define UST_TCP_SACK_COUNTERS(X) \
