@@ -15,7 +15,9 @@
 
 #define NONE UST_PKT_NONE
 
-const char *const ust_tcp_rxq_counter_names[7] = { UST_TCP_RXQ_COUNTERS(UST_COUNTER_NAME) };
+const char *const ust_tcp_rxq_counter_names[UST_TCP_RXQ_COUNTER_COUNT] = {
+	UST_TCP_RXQ_COUNTERS(UST_COUNTER_NAME)
+};
 
 int ust_tcp_rxq_init(struct ust_tcp_rxq *q, struct ust_pool *pool, uint32_t rcv_nxt,
 		     const struct ust_tcp_rxq_config *cfg)
@@ -211,7 +213,11 @@ void ust_tcp_rxq_insert(struct ust_tcp_rxq *q, struct ust_pkt *pkt, uint32_t off
 	memset(res, 0, sizeof(*res));
 	if (!pkt)
 		return;
-	if (len == 0) {
+	if (len == 0 || (uint64_t)off + len > pkt->len) {
+		if (len != 0) {
+			q->counters.rxq_bad_range++;
+			res->dropped_bytes = len;
+		}
 		ust_pkt_free(q->pool, pkt);
 		return;
 	}

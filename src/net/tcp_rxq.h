@@ -52,13 +52,15 @@
 	X(rxq_beyond_window_bytes)	/* bytes dropped beyond read_seq + limit */ \
 	X(rxq_ooo_limit_drops)		/* pieces dropped: max_ooo reached */ \
 	X(rxq_ooo_pruned)		/* held out-of-order segments evicted for lower data */ \
-	X(rxq_desc_drops)		/* pieces dropped: no descriptor left */
+	X(rxq_desc_drops)		/* pieces dropped: no descriptor left */ \
+	X(rxq_bad_range)		/* inserts refused: off + len beyond the packet's data */
 
 struct ust_tcp_rxq_counters {
 	UST_TCP_RXQ_COUNTERS(UST_COUNTER_FIELD)
 };
 
-extern const char *const ust_tcp_rxq_counter_names[7];
+#define UST_TCP_RXQ_COUNTER_COUNT (sizeof(struct ust_tcp_rxq_counters) / sizeof(uint64_t))
+extern const char *const ust_tcp_rxq_counter_names[UST_TCP_RXQ_COUNTER_COUNT];
 
 struct ust_tcp_rxq_config {
 	uint32_t limit;		/* bytes; 0 = UST_TCP_RXQ_LIMIT_DEFAULT */

@@ -9,7 +9,9 @@
 #include "core/util.h"
 #include "net/tcp_seq.h"
 
-const char *const ust_tcp_sack_counter_names[4] = { UST_TCP_SACK_COUNTERS(UST_COUNTER_NAME) };
+const char *const ust_tcp_sack_counter_names[UST_TCP_SACK_COUNTER_COUNT] = {
+	UST_TCP_SACK_COUNTERS(UST_COUNTER_NAME)
+};
 
 void ust_tcp_sack_init(struct ust_tcp_sack_board *sb, uint32_t snd_una, uint32_t smss)
 {

@@ -47,7 +47,8 @@ struct ust_tcp_sack_counters {
 	UST_TCP_SACK_COUNTERS(UST_COUNTER_FIELD)
 };
 
-extern const char *const ust_tcp_sack_counter_names[4];
+#define UST_TCP_SACK_COUNTER_COUNT (sizeof(struct ust_tcp_sack_counters) / sizeof(uint64_t))
+extern const char *const ust_tcp_sack_counter_names[UST_TCP_SACK_COUNTER_COUNT];
 
 struct ust_tcp_sack_board {
 	uint32_t snd_una;

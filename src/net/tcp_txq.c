@@ -11,7 +11,9 @@
 #include "core/util.h"
 #include "net/tcp_seq.h"
 
-const char *const ust_tcp_txq_counter_names[2] = { UST_TCP_TXQ_COUNTERS(UST_COUNTER_NAME) };
+const char *const ust_tcp_txq_counter_names[UST_TCP_TXQ_COUNTER_COUNT] = {
+	UST_TCP_TXQ_COUNTERS(UST_COUNTER_NAME)
+};
 
 int ust_tcp_txq_init(struct ust_tcp_txq *q, struct ust_pool *pool, uint32_t una, uint32_t limit,
 		     uint32_t seg_payload)

@@ -33,7 +33,8 @@ struct ust_tcp_txq_counters {
 	UST_TCP_TXQ_COUNTERS(UST_COUNTER_FIELD)
 };
 
-extern const char *const ust_tcp_txq_counter_names[2];
+#define UST_TCP_TXQ_COUNTER_COUNT (sizeof(struct ust_tcp_txq_counters) / sizeof(uint64_t))
+extern const char *const ust_tcp_txq_counter_names[UST_TCP_TXQ_COUNTER_COUNT];
 
 struct ust_tcp_txq {
 	struct ust_pool *pool;

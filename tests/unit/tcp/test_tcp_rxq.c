@@ -343,6 +343,11 @@ static void test_purge_and_edge_cases(void **state)
 	ust_tcp_rxq_init(&q, pool, 0, NULL);
 	ust_tcp_rxq_insert(&q, mk(0, 0, 0), HDR, 0, 0, &r);	/* empty: freed */
 	ust_tcp_rxq_insert(&q, NULL, 0, 0, 10, &r);
+	/* a payload range outside the packet is refused, not read */
+	ust_tcp_rxq_insert(&q, mk(0, 100, 0), HDR + 1, 0, 100, &r);
+	assert_int_equal(q.counters.rxq_bad_range, 1);
+	assert_int_equal(r.dropped_bytes, 100);
+	assert_int_equal(q.rcv_nxt, 0);
 	ins(&q, 0, 100, NULL);
 	ins(&q, 500, 100, NULL);
 	ins(&q, 900, 100, NULL);
@@ -397,6 +402,22 @@ static void test_random_stream(void **state)
 	}
 }
 
+static void test_counter_names(void **state)
+{
+	struct ust_tcp_rxq q;
+
+	(void)state;
+	ust_tcp_rxq_init(&q, pool, 0, NULL);
+	struct ust_counter_group g = UST_COUNTER_GROUP("tcp_rxq", ust_tcp_rxq_counter_names, &q.counters);
+	assert_int_equal(g.count, 8);
+	for (size_t i = 0; i < g.count; i++)
+		assert_non_null(g.names[i]);
+	assert_string_equal(g.names[0], "rxq_segs");
+	ins(&q, 0, 10, NULL);
+	assert_int_equal(g.values[0], 1);
+	ust_tcp_rxq_destroy(&q);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -410,6 +431,7 @@ int main(void)
 		cmocka_unit_test(test_zero_copy),
 		cmocka_unit_test(test_purge_and_edge_cases),
 		cmocka_unit_test(test_random_stream),
+		cmocka_unit_test(test_counter_names),
 	};
 	return cmocka_run_group_tests(tests, setup, teardown);
 }
