@@ -34,7 +34,8 @@ int ust_tcp_cc_register(struct ust_tcp_cc_registry *reg, const struct ust_tcp_cc
 	return 0;
 }
 
-const struct ust_tcp_cc_ops *ust_tcp_cc_find(const struct ust_tcp_cc_registry *reg, const char *name)
+const struct ust_tcp_cc_ops *ust_tcp_cc_find(const struct ust_tcp_cc_registry *reg,
+					     const char *name)
 {
 	if (!name)
 		return NULL;

@@ -75,7 +75,8 @@ void ust_tcp_cc_registry_init(struct ust_tcp_cc_registry *reg);
 /* -EINVAL (bad ops/name/priv size), -EEXIST (name taken), -ENOSPC (registry full). */
 int ust_tcp_cc_register(struct ust_tcp_cc_registry *reg, const struct ust_tcp_cc_ops *ops);
 /* NULL when no module has that name. */
-const struct ust_tcp_cc_ops *ust_tcp_cc_find(const struct ust_tcp_cc_registry *reg, const char *name);
+const struct ust_tcp_cc_ops *ust_tcp_cc_find(const struct ust_tcp_cc_registry *reg,
+					     const char *name);
 /* -ENOENT when unknown. */
 int ust_tcp_cc_set_default(struct ust_tcp_cc_registry *reg, const char *name);
 const struct ust_tcp_cc_ops *ust_tcp_cc_default(const struct ust_tcp_cc_registry *reg);
