@@ -128,7 +128,7 @@ unsigned ust_tcp_cc_on_ack(struct ust_tcp_cc *cc, uint32_t ack, uint32_t acked, 
 				flags |= UST_TCP_CC_RESTART_TIMER;
 			}
 		}
-	} else {
+	} else if (!c->app_limited) {
 		cc->ops->on_ack(c, &cc->priv, acked, rtt_us);
 	}
 	ust_tcp_cc_pacing_rate(cc);

@@ -41,6 +41,8 @@ struct ust_tcp_cc_conn {
 	uint64_t pacing_rate;	/* bytes/s hint (see ust_tcp_cc_pacing_rate) */
 	uint32_t snd_una;	/* cumulative ACK of the current event */
 	uint32_t snd_nxt;	/* kept current by ust_tcp_cc_on_send (HyStart++ rounds) */
+	bool app_limited;	/* set by the caller while the sender does not fill cwnd: no growth
+				 * (RFC 7661 in spirit, RFC 9438 4.2); CUBIC's clock keeps running */
 };
 
 struct ust_tcp_cc_ops {
