@@ -243,6 +243,26 @@ static void on_ack(struct sim *s, const struct ack_pkt *a)
 	output(s);
 }
 
+/* Invariants after every ACK: both recovery trackers agree, and the scoreboard never claims
+ * data the receiver does not hold (it never reneges with these limits). */
+static void check_invariants(const struct sim *s)
+{
+	assert_int_equal(s->cc.conn.in_recovery, s->sb.in_recovery);
+	for (unsigned i = 0; i < s->sb.count; i++) {
+		uint32_t a = s->sb.ranges[i].start, e = s->sb.ranges[i].end;
+
+		if (ust_seq_lt(a, s->rxq.rcv_nxt))
+			a = s->rxq.rcv_nxt;
+		for (uint32_t k = s->rxq.ooo_head; k != UST_PKT_NONE && ust_seq_lt(a, e);
+		     k = s->rxq.segs[k].next) {
+			const struct ust_tcp_rxq_seg *g = &s->rxq.segs[k];
+			if (ust_seq_leq(g->seq, a) && ust_seq_gt(g->seq + g->len, a))
+				a = g->seq + g->len;
+		}
+		assert_true(ust_seq_geq(a, e));
+	}
+}
+
 static void on_rto(struct sim *s)
 {
 	s->rtos++;
@@ -317,6 +337,7 @@ static void run(const struct ust_tcp_cc_ops *ops, unsigned loss, uint32_t iss, b
 		} else if (s->ah != s->at && s->aq[s->ah % MAXQ].at == t) {
 			struct ack_pkt a = s->aq[s->ah++ % MAXQ];
 			on_ack(s, &a);
+			check_invariants(s);
 		} else {
 			on_rto(s);
 		}
