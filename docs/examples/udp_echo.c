@@ -33,7 +33,7 @@ int main(int argc, char **argv)
 {
 	struct ust_stack_config cfg = { 0 };
 	int port = 7;
-	for (int i = 1; i < argc; i++) {
+	for (int i = 1; i < argc; i += 2) {
 		const char *opt = argv[i], *val = i + 1 < argc ? argv[i + 1] : NULL;
 		if (strcmp(opt, "--help") == 0) {
 			usage(stdout);
@@ -59,7 +59,6 @@ int main(int argc, char **argv)
 			usage(stderr);
 			return 2;
 		}
-		i++;
 	}
 
 	/* 1. A stack on the interface: it owns the device, the addresses and the buffers. */
