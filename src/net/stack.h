@@ -181,6 +181,7 @@ struct ust_stack {
 	struct ust__reasm reasm;
 	uint16_t ip_id;
 	struct ust__pmtu_entry pmtu[UST_PMTU_ENTRIES];
+	unsigned pmtu_count;		/* entries in use */
 	struct ust__ip_proto ip_protos[256];
 	double icmp_tokens;
 	uint64_t icmp_tokens_time;
