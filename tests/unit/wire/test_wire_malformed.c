@@ -219,6 +219,14 @@ static void test_ipv4_checksum_offload_and_options(void **state)
 	assert_ptr_equal(r.payload, opt + 24);
 	assert_int_equal(r.payload_len, n - 20);
 	assert_memory_equal(r.payload, p + 20, n - 20);
+	/* Cut inside the options: the header length no longer fits. */
+	for (size_t l = 0; l < 24; l++) {
+		uint8_t *cut = test_dup(opt, l);
+
+		assert_reason(ust_ipv4_parse(cut, l, 0, &r),
+			      l < 20 ? UST_WIRE_TRUNCATED : UST_WIRE_BAD_HEADER_LEN);
+		free(cut);
+	}
 	free(opt);
 	free(p);
 }
@@ -257,6 +265,9 @@ static const struct option_case option_cases[] = {
 	{ "kind in the last byte, no length", { 1, 1, 1, 2 }, 4, UST_WIRE_BAD_OPTION },
 	{ "unknown overruns", { 1, 1, 30, 8 }, 4, UST_WIRE_BAD_OPTION },
 	{ "MSS overruns", { 1, 1, 2, 4 }, 4, UST_WIRE_BAD_OPTION },
+	{ "unknown overruns by one", { 1, 1, 30, 3 }, 4, UST_WIRE_BAD_OPTION },
+	{ "timestamp overruns by one", { 1, 1, 1, 8, 10, 0, 0, 0, 0, 0, 0, 0 }, 12,
+	  UST_WIRE_BAD_OPTION },
 	{ "timestamp overruns", { 1, 1, 8, 10, 0, 0, 0, 0 }, 8, UST_WIRE_BAD_OPTION },
 	{ "MSS length 3", { 2, 3, 5, 0 }, 4, UST_WIRE_BAD_OPTION },
 	{ "MSS length 5", { 2, 5, 5, 0xb4, 0, 0, 0, 0 }, 8, UST_WIRE_BAD_OPTION },
@@ -294,20 +305,29 @@ static void test_tcp_options_malformed(void **state)
 	}
 }
 
+static const struct option_case *find_case(const char *what)
+{
+	for (size_t i = 0; i < sizeof(option_cases) / sizeof(option_cases[0]); i++)
+		if (strcmp(option_cases[i].what, what) == 0)
+			return &option_cases[i];
+	fail_msg("no option case \"%s\"", what);
+	return NULL;
+}
+
 static void test_tcp_option_values(void **state)
 {
 	struct ust_tcp_repr r;
 	uint8_t *p;
 
 	(void)state;
-	p = tcp_with_options(option_cases[20].bytes, 12, UST_TCP_SYN);
+	p = tcp_with_options(find_case("unknown skipped")->bytes, 12, UST_TCP_SYN);
 	assert_reason(ust_tcp_parse(p, 32, HOST_A, HOST_B, 0, &r), UST_WIRE_OK);
 	assert_true(r.opts.has_mss);
 	assert_int_equal(r.opts.mss, 1460);
 	assert_false(r.opts.has_timestamp || r.opts.has_wscale || r.opts.sack_permitted);
 	free(p);
 
-	p = tcp_with_options(option_cases[23].bytes, 36, UST_TCP_ACK);
+	p = tcp_with_options(find_case("four SACK blocks")->bytes, 36, UST_TCP_ACK);
 	assert_reason(ust_tcp_parse(p, 56, HOST_A, HOST_B, 0, &r), UST_WIRE_OK);
 	assert_int_equal(r.opts.sack_count, 4);
 	for (int i = 0; i < 4; i++) {
@@ -473,6 +493,10 @@ static void test_icmp_malformed(void **state)
 		/* A quoted header with 8 option bytes needs 28 + 8 bytes of quote. */
 		p = icmp_error(UST_ICMP_DEST_UNREACH, UST_ICMP_UNREACH_HOST, q, 7);
 		assert_reason(ust_icmp_parse(p, 8 + q, &r), q < 36 ? UST_WIRE_TRUNCATED : UST_WIRE_OK);
+		free(p);
+		/* A quote claiming IHL 0 still needs the minimal 28 bytes. */
+		p = icmp_error(UST_ICMP_TIME_EXCEEDED, UST_ICMP_EXC_FRAGTIME, q, 0);
+		assert_reason(ust_icmp_parse(p, 8 + q, &r), q < 28 ? UST_WIRE_TRUNCATED : UST_WIRE_OK);
 		free(p);
 	}
 	/* Unsupported types still report type and code. */
