@@ -550,6 +550,85 @@ static void test_emit_no_space(void **state)
 	assert_reason(ust_icmp_emit(&icmp, buf, 64), UST_WIRE_UNSUPPORTED);
 }
 
+static uint64_t rng_state = 0x2545f4914f6cdd1dull;
+
+static uint32_t rng(void)
+{
+	rng_state ^= rng_state << 13;
+	rng_state ^= rng_state >> 7;
+	rng_state ^= rng_state << 17;
+	return (uint32_t)(rng_state >> 16);
+}
+
+static bool inside(const uint8_t *base, size_t len, const uint8_t *p, size_t n)
+{
+	return p >= base && n <= len && (size_t)(p - base) <= len - n;
+}
+
+/* Parses a (possibly broken) frame layer by layer; every payload must lie inside the frame. */
+static void parse_any(const uint8_t *f, size_t n, unsigned no_csum)
+{
+	struct ust_eth_repr eth;
+	struct ust_arp_repr arp;
+	struct ust_ipv4_repr ip, quoted;
+	struct ust_icmp_repr icmp;
+	struct ust_udp_repr udp;
+	struct ust_tcp_repr tcp;
+
+	if (ust_eth_parse(f, n, &eth) != UST_WIRE_OK)
+		return;
+	f += UST_ETH_HDR_LEN;
+	n -= UST_ETH_HDR_LEN;
+	(void)ust_arp_parse(f, n, &arp);
+	if (ust_ipv4_parse(f, n, no_csum ? UST_IPV4_PARSE_NO_CSUM : 0, &ip) != UST_WIRE_OK)
+		return;
+	assert_true(inside(f, n, ip.payload, ip.payload_len));
+	if (ust_icmp_parse(ip.payload, ip.payload_len, &icmp) == UST_WIRE_OK) {
+		assert_true(inside(f, n, icmp.data, icmp.data_len));
+		if (ust_ipv4_parse(icmp.data, icmp.data_len, UST_IPV4_PARSE_QUOTE, &quoted) ==
+		    UST_WIRE_OK)
+			assert_true(inside(icmp.data, icmp.data_len, quoted.payload, quoted.payload_len));
+	}
+	if (ust_udp_parse(ip.payload, ip.payload_len, ip.src, ip.dst, no_csum, &udp) == UST_WIRE_OK)
+		assert_true(inside(f, n, udp.payload, udp.payload_len));
+	if (ust_tcp_parse(ip.payload, ip.payload_len, ip.src, ip.dst, no_csum, &tcp) ==
+	    UST_WIRE_OK) {
+		assert_true(inside(f, n, tcp.payload, tcp.payload_len));
+		assert_true(tcp.opts.sack_count <= UST_TCP_MAX_SACK_BLOCKS);
+	}
+}
+
+/*
+ * A deterministic mini-fuzz for every build (the libFuzzer targets only run in the fuzz
+ * build): captured frames with random bytes overwritten, cut at random lengths, each in a
+ * heap block of exactly its length.
+ */
+static void test_random_mutations(void **state)
+{
+	(void)state;
+	for (size_t c = 0; c < sizeof(captures) / sizeof(captures[0]); c++) {
+		struct test_capture cap;
+
+		test_capture_load(captures[c], &cap);
+		for (int t = 0; t < 6000; t++) {
+			const struct test_frame *f = &cap.frames[rng() % cap.count];
+			size_t n = rng() % 4 == 0 ? rng() % (f->len + 1) : f->len;
+			uint8_t *p = test_dup(f->data, n);
+			int flips = 1 + (int)(rng() % 4);
+
+			for (int k = 0; k < flips && n > 0; k++) {
+				/* Mostly in the headers, where the parsers look. */
+				size_t at = rng() % (n < 80 ? n : 80);
+
+				p[at] = rng() % 3 == 0 ? (uint8_t)rng() : (uint8_t)(p[at] ^ (1u << (rng() % 8)));
+			}
+			parse_any(p, n, rng() & 1);
+			free(p);
+		}
+		test_capture_free(&cap);
+	}
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -563,6 +642,7 @@ int main(void)
 		cmocka_unit_test(test_arp_malformed),
 		cmocka_unit_test(test_icmp_malformed),
 		cmocka_unit_test(test_emit_no_space),
+		cmocka_unit_test(test_random_mutations),
 	};
 
 	return cmocka_run_group_tests(tests, NULL, NULL);
