@@ -1,0 +1,860 @@
+/*
+ * Emulator instance and packet path: input -> rule -> flowset -> per-flow queue (loss, RED,
+ * limits) -> scheduler instance -> link (exact transmission time) -> delay line -> output.
+ * Owns every packet it holds (queues, delay lines, output queues) and every runtime object;
+ * ust_emu_destroy frees them all. Configuration parsing lives in emu_config.c.
+ *
+ * Timing (dummynet): a packet leaves after (Q + L) / B + delay, where Q is what the link
+ * still has to send when the packet reaches it. We keep, per scheduler instance, the exact
+ * time the link becomes free (link_free_at, ns) and the sub-nanosecond remainder of every
+ * transmission time (carry, in units of 1/B ns), so transmission times add up exactly
+ * (bits * 1e9 / B with the remainders carried: 1 bit/s resolution, no drift). Timers only
+ * decide when we look; they never change the computed times.
+ */
+#include <errno.h>
+#include <math.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "emu/emu.h"
+#include "core/util.h"
+
+/* --- PRNG --- */
+
+static uint64_t splitmix64(uint64_t *x)
+{
+	uint64_t z = (*x += 0x9e3779b97f4a7c15ull);
+	z = (z ^ (z >> 30)) * 0xbf58476d1ce4e5b9ull;
+	z = (z ^ (z >> 27)) * 0x94d049bb133111ebull;
+	return z ^ (z >> 31);
+}
+
+void ust__emu_rng_seed(struct ust_emu_rng *rng, uint64_t seed)
+{
+	uint64_t x = seed;
+	for (int i = 0; i < 4; i++)
+		rng->s[i] = splitmix64(&x);
+}
+
+static inline uint64_t rotl(uint64_t x, int k)
+{
+	return (x << k) | (x >> (64 - k));
+}
+
+uint64_t ust__emu_rng_next(struct ust_emu_rng *rng)
+{
+	uint64_t *s = rng->s;
+	uint64_t result = rotl(s[1] * 5, 7) * 9;
+	uint64_t t = s[1] << 17;
+	s[2] ^= s[0];
+	s[3] ^= s[1];
+	s[1] ^= s[2];
+	s[0] ^= s[3];
+	s[2] ^= t;
+	s[3] = rotl(s[3], 45);
+	return result;
+}
+
+double ust__emu_rng_unit(struct ust_emu_rng *rng)
+{
+	return (double)(ust__emu_rng_next(rng) >> 11) * (1.0 / 9007199254740992.0);
+}
+
+uint64_t ust__emu_prob64(double p)
+{
+	if (!(p > 0.0))
+		return 0;
+	if (p >= 1.0)
+		return UINT64_MAX;
+	return (uint64_t)(p * 18446744073709551616.0);
+}
+
+/* --- lookups --- */
+
+struct ust_emu_pipe *ust__emu_pipe_find(const struct ust_emu *emu, uint32_t id)
+{
+	for (struct ust_emu_pipe *p = emu->pipes; p; p = p->next)
+		if (p->id == id)
+			return p;
+	return NULL;
+}
+
+struct ust_emu_flowset *ust__emu_flowset_find(const struct ust_emu *emu, uint32_t id)
+{
+	for (struct ust_emu_flowset *fs = emu->flowsets; fs; fs = fs->next)
+		if (fs->id == id)
+			return fs;
+	return NULL;
+}
+
+/* Point every rule at its flowset and every flowset at its pipe (after any change). */
+void ust__emu_resolve(struct ust_emu *emu)
+{
+	for (struct ust_emu_flowset *fs = emu->flowsets; fs; fs = fs->next)
+		fs->pipe = ust__emu_pipe_find(emu, fs->cfg.sched_id);
+	for (uint32_t i = 0; i < emu->nrules; i++) {
+		struct ust_emu_rule *r = &emu->rules[i];
+		r->fs = NULL;
+		if (r->action == UST_EMU_ACT_PIPE) {
+			struct ust_emu_pipe *p = ust__emu_pipe_find(emu, r->target);
+			r->fs = p ? p->fs_default : NULL;
+		} else if (r->action == UST_EMU_ACT_QUEUE) {
+			r->fs = ust__emu_flowset_find(emu, r->target);
+		}
+	}
+}
+
+/* --- flow ids --- */
+
+uint32_t ust__emu_flow_hash(const struct ust_emu_flow_id *id)
+{
+	uint64_t h = (uint64_t)id->src * 0x9e3779b97f4a7c15ull;
+	h ^= ((uint64_t)id->dst << 32 | (uint64_t)id->sport << 16 | id->dport) *
+	     0xc2b2ae3d27d4eb4full;
+	h ^= ((uint64_t)id->proto << 16 | (uint64_t)id->is_ip << 8 | id->pool_slot) *
+	     0x165667b19e3779f9ull;
+	h ^= h >> 29;
+	h *= 0xbf58476d1ce4e5b9ull;
+	h ^= h >> 32;
+	return (uint32_t)h;
+}
+
+bool ust__emu_flow_eq(const struct ust_emu_flow_id *a, const struct ust_emu_flow_id *b)
+{
+	return a->src == b->src && a->dst == b->dst && a->sport == b->sport &&
+	       a->dport == b->dport && a->proto == b->proto && a->is_ip == b->is_ip &&
+	       a->pool_slot == b->pool_slot;
+}
+
+void ust__emu_flow_apply_mask(const struct ust_emu_flow_id *id, const struct ust_emu_mask *m,
+			      struct ust_emu_flow_id *out)
+{
+	memset(out, 0, sizeof(*out));
+	out->pool_slot = id->pool_slot;
+	if (!m->set)
+		return;
+	out->src = id->src & m->src;
+	out->dst = id->dst & m->dst;
+	out->sport = id->sport & m->sport;
+	out->dport = id->dport & m->dport;
+	out->proto = id->proto & m->proto;
+}
+
+/* Reserved id of the shared instance that takes flows beyond the bound. */
+#define OVERFLOW_MARK 0xffu
+
+/* --- scheduler instances and queues --- */
+
+static void si_serve_timer(struct ust_timer *t, uint64_t now);
+static void si_deliver_timer(struct ust_timer *t, uint64_t now);
+
+static struct ust_emu_si *si_create(struct ust_emu *emu, struct ust_emu_pipe *pipe,
+				    const struct ust_emu_flow_id *id, struct ust_pool *pool)
+{
+	const struct ust_emu_sched_alg *alg = pipe->sched.alg;
+	struct ust_emu_si *si = calloc(1, sizeof(*si) + alg->si_size);
+	if (!si)
+		return NULL;
+	si->pipe = pipe;
+	si->emu = emu;
+	si->id = *id;
+	si->pool = pool;
+	si->link_free_at = 0;
+	si->trace_base = emu->now;
+	ust_pkt_queue_init(&si->dline);
+	ust_pkt_queue_init(&si->dline_slow);
+	ust_timer_init(&si->serve_timer, si_serve_timer);
+	ust_timer_init(&si->deliver_timer, si_deliver_timer);
+	if (alg->new_sched && alg->new_sched(si) != 0) {
+		free(si);
+		return NULL;
+	}
+	si->next = pipe->si_list;
+	pipe->si_list = si;
+	emu->counters.flows_created++;
+	return si;
+}
+
+static struct ust_emu_si *si_lookup(struct ust_emu *emu, struct ust_emu_pipe *pipe,
+				    const struct ust_emu_flow_id *fid, struct ust_pool *pool)
+{
+	struct ust_emu_flow_id key;
+	ust__emu_flow_apply_mask(fid, &pipe->sched.mask, &key);
+	uint32_t b = ust__emu_flow_hash(&key) & (pipe->nbuckets - 1);
+	for (struct ust_emu_si *si = pipe->buckets[b]; si; si = si->hnext)
+		if (ust__emu_flow_eq(&si->id, &key))
+			return si;
+	if (pipe->nsi >= pipe->sched.flows) {
+		emu->counters.flow_overflow++;
+		if (!pipe->si_overflow) {
+			key = (struct ust_emu_flow_id){ .is_ip = OVERFLOW_MARK,
+							.pool_slot = fid->pool_slot };
+			pipe->si_overflow = si_create(emu, pipe, &key, pool);
+		}
+		return pipe->si_overflow;
+	}
+	struct ust_emu_si *si = si_create(emu, pipe, &key, pool);
+	if (!si)
+		return NULL;
+	si->hnext = pipe->buckets[b];
+	pipe->buckets[b] = si;
+	pipe->nsi++;
+	return si;
+}
+
+static uint32_t q_bucket(const struct ust_emu_flowset *fs, const struct ust_emu_flow_id *key,
+			 const struct ust_emu_si *si)
+{
+	return (ust__emu_flow_hash(key) ^ (uint32_t)((uintptr_t)si >> 4) * 0x9e3779b1u) &
+	       (fs->nbuckets - 1);
+}
+
+static struct ust_emu_queue *q_create(struct ust_emu *emu, struct ust_emu_flowset *fs,
+				      struct ust_emu_si *si, const struct ust_emu_flow_id *key)
+{
+	const struct ust_emu_sched_alg *alg = si->pipe->sched.alg;
+	struct ust_emu_queue *q = calloc(1, sizeof(*q) + alg->q_size);
+	if (!q)
+		return NULL;
+	q->fs = fs;
+	q->si = si;
+	q->id = *key;
+	q->weight = fs->cfg.weight ? fs->cfg.weight : 1;
+	q->priority = fs->cfg.priority;
+	q->red_count = -1;
+	q->idle_since = emu->now;
+	ust_pkt_queue_init(&q->pkts);
+	if (alg->new_queue && alg->new_queue(q) != 0) {
+		free(q);
+		return NULL;
+	}
+	uint32_t b = q_bucket(fs, key, si);
+	q->hnext = fs->buckets[b];
+	fs->buckets[b] = q;
+	q->si_next = si->queues;
+	si->queues = q;
+	fs->nqueues++;
+	emu->counters.flows_created++;
+	return q;
+}
+
+static struct ust_emu_queue *q_lookup(struct ust_emu *emu, struct ust_emu_flowset *fs,
+				      struct ust_emu_si *si, const struct ust_emu_flow_id *fid)
+{
+	struct ust_emu_flow_id key;
+	ust__emu_flow_apply_mask(fid, &fs->cfg.mask, &key);
+	for (int pass = 0; pass < 2; pass++) {
+		uint32_t b = q_bucket(fs, &key, si);
+		for (struct ust_emu_queue *q = fs->buckets[b]; q; q = q->hnext)
+			if (q->si == si && ust__emu_flow_eq(&q->id, &key))
+				return q;
+		if (pass == 1 || fs->nqueues < fs->cfg.flows)
+			break;
+		/* beyond the bound: one shared overflow queue per scheduler instance */
+		emu->counters.flow_overflow++;
+		key = (struct ust_emu_flow_id){ .is_ip = OVERFLOW_MARK, .pool_slot = fid->pool_slot };
+	}
+	return q_create(emu, fs, si, &key);
+}
+
+static void q_unlink_from_fs(struct ust_emu_queue *q)
+{
+	struct ust_emu_flowset *fs = q->fs;
+	uint32_t b = q_bucket(fs, &q->id, q->si);
+	for (struct ust_emu_queue **pp = &fs->buckets[b]; *pp; pp = &(*pp)->hnext) {
+		if (*pp == q) {
+			*pp = q->hnext;
+			fs->nqueues--;
+			return;
+		}
+	}
+}
+
+/* Free a scheduler instance, its queues and every packet they hold. */
+static void si_destroy(struct ust_emu *emu, struct ust_emu_si *si)
+{
+	const struct ust_emu_sched_alg *alg = si->pipe->sched.alg;
+	struct ust_pkt *pkt;
+	while ((pkt = alg->dequeue(si)) != NULL) {
+		emu->held--;
+		emu->counters.drop_flush++;
+		ust_pkt_free(si->pool, pkt);
+	}
+	uint64_t n = si->dline.count + si->dline_slow.count;
+	emu->held -= n;
+	emu->counters.drop_flush += n;
+	ust_pkt_queue_purge(si->pool, &si->dline);
+	ust_pkt_queue_purge(si->pool, &si->dline_slow);
+	ust_timer_stop(&emu->wheel, &si->serve_timer);
+	ust_timer_stop(&emu->wheel, &si->deliver_timer);
+	struct ust_emu_queue *q = si->queues;
+	while (q) {
+		struct ust_emu_queue *next = q->si_next;
+		q_unlink_from_fs(q);
+		if (alg->free_queue)
+			alg->free_queue(q);
+		free(q);
+		q = next;
+	}
+	if (alg->free_sched)
+		alg->free_sched(si);
+	free(si);
+}
+
+/* Drop every instance of a pipe (its packets are counted in drop_flush). */
+void ust__emu_pipe_flush(struct ust_emu *emu, struct ust_emu_pipe *pipe)
+{
+	struct ust_emu_si *si = pipe->si_list;
+	while (si) {
+		struct ust_emu_si *next = si->next;
+		si_destroy(emu, si);
+		si = next;
+	}
+	pipe->si_list = NULL;
+	pipe->si_overflow = NULL;
+	pipe->nsi = 0;
+	if (pipe->buckets)
+		memset(pipe->buckets, 0, sizeof(*pipe->buckets) * pipe->nbuckets);
+}
+
+void ust__emu_link_cfg_release(struct ust_emu_link_cfg *link)
+{
+	ust__emu_profile_put(link->profile);
+	ust__emu_trace_put(link->trace);
+	ust__emu_profile_put(link->jitter_table);
+	link->profile = NULL;
+	link->trace = NULL;
+	link->jitter_table = NULL;
+}
+
+void ust__emu_flowset_free(struct ust_emu *emu, struct ust_emu_flowset *fs)
+{
+	(void)emu;
+	if (!fs)
+		return;
+	free(fs->buckets);
+	free(fs);
+}
+
+void ust__emu_pipe_free(struct ust_emu *emu, struct ust_emu_pipe *pipe)
+{
+	ust__emu_pipe_flush(emu, pipe);
+	ust__emu_link_cfg_release(&pipe->link);
+	ust__emu_flowset_free(emu, pipe->fs_default);
+	free(pipe->buckets);
+	free(pipe);
+}
+
+/* --- instance --- */
+
+int ust_emu_create(struct ust_emu **out, const struct ust_emu_config *cfg)
+{
+	if (!out || !cfg || !cfg->pool[0] || !cfg->pool[1])
+		return -EINVAL;
+	struct ust_emu *emu = calloc(1, sizeof(*emu));
+	if (!emu)
+		return -ENOMEM;
+	emu->pool[0] = cfg->pool[0];
+	emu->pool[1] = cfg->pool[1];
+	emu->now = cfg->now;
+	emu->seed = cfg->seed;
+	ust__emu_rng_seed(&emu->rng, cfg->seed);
+	ust_timer_wheel_init(&emu->wheel, cfg->now,
+			     cfg->granularity_ns ? cfg->granularity_ns : UST_EMU_GRANULARITY_NS_DEFAULT);
+	ust_pkt_queue_init(&emu->outq[0]);
+	ust_pkt_queue_init(&emu->outq[1]);
+	*out = emu;
+	return 0;
+}
+
+void ust_emu_destroy(struct ust_emu *emu)
+{
+	if (!emu)
+		return;
+	while (emu->pipes) {
+		struct ust_emu_pipe *p = emu->pipes;
+		emu->pipes = p->next;
+		ust__emu_pipe_free(emu, p);
+	}
+	while (emu->flowsets) {
+		struct ust_emu_flowset *fs = emu->flowsets;
+		emu->flowsets = fs->next;
+		ust__emu_flowset_free(emu, fs);
+	}
+	ust_pkt_queue_purge(emu->pool[0], &emu->outq[0]);
+	ust_pkt_queue_purge(emu->pool[1], &emu->outq[1]);
+	free(emu->rules);
+	free(emu);
+}
+
+/* --- link: transmission time --- */
+
+static uint64_t trace_opp_time(const struct ust_emu_si *si, const struct ust_emu_trace *tr,
+			       uint64_t k)
+{
+	return si->trace_base + (k / tr->count) * tr->period_ns + tr->at_ns[k % tr->count];
+}
+
+#define TRACE_MTU 1500u
+
+/* Mahimahi: each trace line is one opportunity to send 1500 bytes; the trace repeats. */
+static uint64_t trace_finish(struct ust_emu_si *si, const struct ust_emu_trace *tr,
+			     uint32_t len, uint64_t start)
+{
+	uint64_t finish = start;
+	uint32_t need = len;
+	if (si->trace_left) {
+		uint32_t use = UST_MIN(si->trace_left, need);
+		si->trace_left -= use;
+		need -= use;
+	}
+	while (need) {
+		uint64_t t = trace_opp_time(si, tr, si->trace_k);
+		if (t < start) {
+			/* skip whole periods at once, then single opportunities */
+			uint64_t behind = start - t;
+			if (behind > tr->period_ns)
+				si->trace_k += (behind / tr->period_ns - 1) * tr->count;
+			si->trace_k++;
+			continue;
+		}
+		uint32_t use = UST_MIN(TRACE_MTU, need);
+		need -= use;
+		si->trace_left = TRACE_MTU - use;
+		si->trace_k++;
+		finish = t;
+	}
+	return finish;
+}
+
+/* When the link finishes sending len bytes that start at `start` (exact, ns). */
+static uint64_t link_finish(struct ust_emu *emu, struct ust_emu_si *si,
+			    const struct ust_emu_link_cfg *l, uint32_t len, uint64_t start)
+{
+	if (l->trace)
+		return trace_finish(si, l->trace, len, start);
+	uint64_t busy = 0;
+	if (l->bw_bps) {
+		uint64_t bits = (uint64_t)len * 8;
+		if (l->burst_bytes && bits <= si->burst_credit) {
+			si->burst_credit -= bits;
+			bits = 0;
+		}
+		if (bits) {
+			unsigned __int128 num = (unsigned __int128)bits * UST_NS_PER_SEC + si->carry;
+			busy = (uint64_t)(num / l->bw_bps);
+			si->carry = (uint64_t)(num % l->bw_bps);
+		}
+	}
+	if (l->profile && l->profile->samples)
+		busy += l->profile->delay_ns[ust__emu_rng_next(&emu->rng) % l->profile->samples];
+	return start + busy;
+}
+
+static int64_t jitter_draw(struct ust_emu *emu, const struct ust_emu_link_cfg *l)
+{
+	double j = (double)l->jitter_ns;
+	double u = ust__emu_rng_unit(&emu->rng);
+	switch (l->jitter_dist) {
+	case UST_EMU_JITTER_UNIFORM:
+		return (int64_t)((2.0 * u - 1.0) * j);
+	case UST_EMU_JITTER_NORMAL: {
+		double u2 = ust__emu_rng_unit(&emu->rng);
+		double z = sqrt(-2.0 * log(1.0 - u)) * cos(2.0 * M_PI * u2);
+		return (int64_t)(z * j);
+	}
+	case UST_EMU_JITTER_PARETO:
+		/* shape 3, scale chosen so the mean extra delay is j */
+		return (int64_t)(j * 2.0 * (pow(1.0 - u, -1.0 / 3.0) - 1.0));
+	case UST_EMU_JITTER_TABLE:
+		if (l->jitter_table && l->jitter_table->samples)
+			return (int64_t)l->jitter_table->delay_ns[ust__emu_rng_next(&emu->rng) %
+								  l->jitter_table->samples];
+		return 0;
+	}
+	return 0;
+}
+
+static void flip_random_bit(struct ust_emu *emu, struct ust_pool *pool, struct ust_pkt *pkt)
+{
+	if (pkt->len == 0)
+		return;
+	if (ust_pkt_shared(pkt)) {
+		emu->counters.corrupt_shared++;
+		return;
+	}
+	/* keep the Ethernet header intact so the frame still reaches its receiver */
+	uint32_t first = pkt->len > 14 ? 14 : 0;
+	uint64_t bit = ust__emu_rng_next(&emu->rng) % ((uint64_t)(pkt->len - first) * 8);
+	ust_pkt_data(pool, pkt)[first + bit / 8] ^= (uint8_t)(1u << (bit % 8));
+	emu->counters.corrupt++;
+}
+
+static void si_arm_deliver(struct ust_emu *emu, struct ust_emu_si *si)
+{
+	uint64_t due = UINT64_MAX;
+	struct ust_pkt *p = ust_pkt_queue_peek(si->pool, &si->dline);
+	if (p)
+		due = p->timestamp;
+	p = ust_pkt_queue_peek(si->pool, &si->dline_slow);
+	if (p && p->timestamp < due)
+		due = p->timestamp;
+	if (due == UINT64_MAX)
+		ust_timer_stop(&emu->wheel, &si->deliver_timer);
+	else if (!ust_timer_pending(&si->deliver_timer) || si->deliver_timer.expires != due)
+		ust_timer_start(&emu->wheel, &si->deliver_timer, due);
+}
+
+/* Send what the link can send by `now`: every packet whose transmission starts by now. */
+static void si_serve(struct ust_emu *emu, struct ust_emu_si *si, uint64_t now)
+{
+	const struct ust_emu_sched_alg *alg = si->pipe->sched.alg;
+	const struct ust_emu_link_cfg *l = &si->pipe->link;
+	bool delivered = false;
+
+	while (si->npkts && si->link_free_at <= now) {
+		struct ust_pkt *pkt = alg->dequeue(si);
+		if (!pkt)
+			break;
+		struct ust_emu_queue *q = ust__emu_pkt_queue(pkt);
+		int dir = ust__emu_pkt_dir(pkt);
+		si->npkts--;
+		si->nbytes -= pkt->len;
+		q->len--;
+		q->len_bytes -= pkt->len;
+		if (q->len == 0)
+			q->idle_since = now;
+
+		uint64_t start = pkt->timestamp;	/* arrival */
+		if (start < si->link_free_at) {
+			start = si->link_free_at;	/* link busy: queued behind Q */
+		} else {
+			/* link was idle: fractions of a ns and unused trace bytes are gone */
+			if (l->burst_bytes && l->bw_bps) {
+				unsigned __int128 gained = (unsigned __int128)(start - si->link_free_at) *
+							   l->bw_bps / UST_NS_PER_SEC;
+				unsigned __int128 credit = si->burst_credit + gained;
+				uint64_t cap = l->burst_bytes * 8;
+				si->burst_credit = credit > cap ? cap : (uint64_t)credit;
+			}
+			si->carry = 0;
+			si->trace_left = 0;
+		}
+		uint64_t finish = link_finish(emu, si, l, pkt->len, start);
+		si->link_free_at = finish;
+		si->tot_pkts++;
+		si->tot_bytes += pkt->len;
+
+		uint64_t due = finish + l->delay_ns;
+		if (l->jitter_ns || l->jitter_dist == UST_EMU_JITTER_TABLE) {
+			int64_t j = jitter_draw(emu, l);
+			if (j < 0 && (uint64_t)-j > l->delay_ns)
+				due = finish;
+			else
+				due = (uint64_t)((int64_t)due + j);
+		}
+		if (due < si->last_due)
+			due = si->last_due;	/* jitter alone never reorders */
+		si->last_due = due;
+
+		if (l->corrupt_p64 && ust__emu_chance(&emu->rng, l->corrupt_p64))
+			flip_random_bit(emu, si->pool, pkt);
+
+		pkt->user = (uint64_t)dir;
+		bool slow = false;
+		if (l->reorder_gap) {
+			if (++si->reorder_count >= l->reorder_gap) {
+				si->reorder_count = 0;
+				slow = true;
+			}
+		} else if (l->reorder_p64 && ust__emu_chance(&emu->rng, l->reorder_p64)) {
+			slow = true;
+		}
+		if (slow) {
+			emu->counters.reorder++;
+			pkt->timestamp = due + l->reorder_delay_ns;
+			ust_pkt_queue_push(si->pool, &si->dline_slow, pkt);
+		} else {
+			pkt->timestamp = due;
+			ust_pkt_queue_push(si->pool, &si->dline, pkt);
+		}
+		delivered = true;
+	}
+	if (si->npkts)
+		ust_timer_start(&emu->wheel, &si->serve_timer, si->link_free_at);
+	else
+		ust_timer_stop(&emu->wheel, &si->serve_timer);
+	if (delivered)
+		si_arm_deliver(emu, si);
+}
+
+static void si_serve_timer(struct ust_timer *t, uint64_t now)
+{
+	struct ust_emu_si *si = UST_CONTAINER_OF(t, struct ust_emu_si, serve_timer);
+	si_serve(si->emu, si, now);
+}
+
+static void si_deliver_timer(struct ust_timer *t, uint64_t now)
+{
+	struct ust_emu_si *si = UST_CONTAINER_OF(t, struct ust_emu_si, deliver_timer);
+	struct ust_emu *emu = si->emu;
+	/* merge the two lanes in due order so reordered packets land where they belong */
+	for (;;) {
+		struct ust_pkt *a = ust_pkt_queue_peek(si->pool, &si->dline);
+		struct ust_pkt *b = ust_pkt_queue_peek(si->pool, &si->dline_slow);
+		struct ust_pkt_queue *dl;
+		if (a && a->timestamp <= now && (!b || b->timestamp > now || a->timestamp <= b->timestamp))
+			dl = &si->dline;
+		else if (b && b->timestamp <= now)
+			dl = &si->dline_slow;
+		else
+			break;
+		struct ust_pkt *p = ust_pkt_queue_pop(si->pool, dl);
+		ust_pkt_queue_push(si->pool, &emu->outq[ust__emu_pkt_dir(p)], p);
+	}
+	si_arm_deliver(emu, si);
+}
+
+/* --- enqueue: loss, RED, limits --- */
+
+static bool red_drop(struct ust_emu *emu, struct ust_emu_queue *q, const struct ust_emu_fs_cfg *c,
+		     const struct ust_emu_link_cfg *l, uint32_t len, uint64_t now)
+{
+	double qlen = c->qlimit_bytes ? (double)q->len_bytes : (double)q->len;
+	if (q->len == 0) {
+		/* idle: decay the average as if m small packets had left meanwhile */
+		double m = 0;
+		if (l->bw_bps && now > q->idle_since)
+			m = (double)(now - q->idle_since) * (double)l->bw_bps / 1e9 / (1500.0 * 8);
+		q->avg *= pow(1.0 - c->w_q, m);
+	}
+	q->avg = (1.0 - c->w_q) * q->avg + c->w_q * qlen;
+	(void)len;
+	double min_th = c->min_th, max_th = c->max_th;
+	if (q->avg < min_th) {
+		q->red_count = -1;
+		return false;
+	}
+	double pb;
+	if (q->avg >= max_th) {
+		if (!c->gred || q->avg >= 2 * max_th) {
+			q->red_count = 0;
+			return true;
+		}
+		pb = c->max_p + (1.0 - c->max_p) * (q->avg - max_th) / max_th;
+	} else {
+		pb = c->max_p * (q->avg - min_th) / (max_th - min_th);
+	}
+	q->red_count++;
+	double pa = pb;
+	if (q->red_count > 0 && q->red_count * pb < 1.0)
+		pa = pb / (1.0 - q->red_count * pb);
+	else if (q->red_count > 0)
+		pa = 1.0;
+	if (ust__emu_rng_unit(&emu->rng) < pa) {
+		q->red_count = 0;
+		return true;
+	}
+	return false;
+}
+
+/* Why an arriving packet is refused, or 0 to accept it. */
+static uint64_t *admission(struct ust_emu *emu, struct ust_emu_queue *q, struct ust_emu_si *si,
+			   uint32_t len, uint64_t now)
+{
+	const struct ust_emu_fs_cfg *c = &q->fs->cfg;
+	const struct ust_emu_link_cfg *l = &si->pipe->link;
+	if (c->plr64 && ust__emu_chance(&emu->rng, c->plr64))
+		return &emu->counters.drop_plr;
+	if (l->ge) {
+		/* state transition first, then loss according to the new state */
+		if (si->ge_bad) {
+			if (ust__emu_chance(&emu->rng, l->ge_r64))
+				si->ge_bad = false;
+		} else if (ust__emu_chance(&emu->rng, l->ge_p64)) {
+			si->ge_bad = true;
+		}
+		if (ust__emu_chance(&emu->rng, si->ge_bad ? l->ge_bad64 : l->ge_good64))
+			return &emu->counters.drop_ge;
+	}
+	if (l->profile && l->profile->loss_level < 1.0 &&
+	    ust__emu_rng_unit(&emu->rng) >= l->profile->loss_level)
+		return &emu->counters.drop_profile;
+	if (c->qlimit_bytes ? q->len_bytes + len > c->qlimit_bytes : q->len >= c->qlimit_slots)
+		return &emu->counters.drop_queue_full;
+	if ((c->red || c->gred) && red_drop(emu, q, c, l, len, now))
+		return &emu->counters.drop_red;
+	return NULL;
+}
+
+static void enqueue_one(struct ust_emu *emu, struct ust_emu_si *si, struct ust_emu_queue *q,
+			int dir, struct ust_pkt *pkt, uint64_t now)
+{
+	uint64_t *why = admission(emu, q, si, pkt->len, now);
+	if (why) {
+		(*why)++;
+		q->drops++;
+		si->drops++;
+		ust_pkt_free(si->pool, pkt);
+		return;
+	}
+	pkt->timestamp = now;
+	pkt->user = (uint64_t)(uintptr_t)q | (uint64_t)dir;
+	q->len++;
+	q->len_bytes += pkt->len;
+	q->tot_pkts++;
+	q->tot_bytes += pkt->len;
+	si->npkts++;
+	si->nbytes += pkt->len;
+	emu->held++;
+	si->pipe->sched.alg->enqueue(si, q, pkt);
+}
+
+static void pass_through(struct ust_emu *emu, int dir, struct ust_pkt *pkt)
+{
+	emu->counters.passed++;
+	emu->held++;
+	pkt->user = (uint64_t)dir;
+	ust_pkt_queue_push(emu->pool[dir], &emu->outq[dir], pkt);
+}
+
+void ust_emu_input(struct ust_emu *emu, int dir, struct ust_pkt *pkt, uint64_t now)
+{
+	dir &= 1;
+	struct ust_pool *pool = emu->pool[dir];
+	if (now > emu->now)
+		emu->now = now;
+	emu->counters.rx_packets++;
+	/* time passes first, so the link state seen below is current */
+	ust_timer_wheel_advance(&emu->wheel, emu->now);
+
+	struct ust_emu_flow_id id;
+	ust__emu_flow_parse(ust_pkt_data(pool, pkt), pkt->len, &id);
+	id.pool_slot = emu->pool[0] != emu->pool[1] ? (uint8_t)dir : 0;
+	const struct ust_emu_rule *r = ust__emu_classify(emu, dir, &id, pkt->len);
+	if (!r || r->action == UST_EMU_ACT_ALLOW) {
+		pass_through(emu, dir, pkt);
+		return;
+	}
+	if (r->action == UST_EMU_ACT_DENY) {
+		emu->counters.drop_deny++;
+		ust_pkt_free(pool, pkt);
+		return;
+	}
+	struct ust_emu_flowset *fs = r->fs;
+	if (!fs || !fs->pipe) {
+		emu->counters.drop_no_pipe++;
+		ust_pkt_free(pool, pkt);
+		return;
+	}
+	struct ust_emu_pipe *pipe = fs->pipe;
+	struct ust_emu_si *si = si_lookup(emu, pipe, &id, pool);
+	struct ust_emu_queue *q = si ? q_lookup(emu, fs, si, &id) : NULL;
+	if (!q) {
+		emu->counters.drop_queue_full++;	/* out of memory for a new flow */
+		ust_pkt_free(pool, pkt);
+		return;
+	}
+	struct ust_pkt *copy = NULL;
+	if (pipe->link.dup_p64 && ust__emu_chance(&emu->rng, pipe->link.dup_p64)) {
+		copy = ust_pkt_alloc(pool);
+		if (copy && ust_pkt_put(pool, copy, pkt->len)) {
+			memcpy(ust_pkt_data(pool, copy), ust_pkt_data(pool, pkt), pkt->len);
+			copy->flags = pkt->flags;
+			emu->counters.dup++;
+		} else {
+			ust_pkt_free(pool, copy);
+			copy = NULL;
+			emu->counters.dup_nobuf++;
+		}
+	}
+	enqueue_one(emu, si, q, dir, pkt, now);
+	if (copy)
+		enqueue_one(emu, si, q, dir, copy, now);
+	if (si->link_free_at <= emu->now)
+		si_serve(emu, si, emu->now);
+	else if (si->npkts && !ust_timer_pending(&si->serve_timer))
+		ust_timer_start(&emu->wheel, &si->serve_timer, si->link_free_at);
+}
+
+void ust_emu_advance(struct ust_emu *emu, uint64_t now)
+{
+	if (now > emu->now)
+		emu->now = now;
+	ust_timer_wheel_advance(&emu->wheel, emu->now);
+}
+
+unsigned ust_emu_output(struct ust_emu *emu, int dir, struct ust_pkt **pkts, unsigned n,
+			uint64_t now)
+{
+	dir &= 1;
+	ust_emu_advance(emu, now);
+	unsigned got = 0;
+	while (got < n) {
+		struct ust_pkt *p = ust_pkt_queue_pop(emu->pool[dir], &emu->outq[dir]);
+		if (!p)
+			break;
+		p->user = 0;
+		pkts[got++] = p;
+	}
+	emu->held -= got;
+	emu->counters.tx_packets += got;
+	return got;
+}
+
+uint64_t ust_emu_next_deadline(const struct ust_emu *emu)
+{
+	if (emu->outq[0].count || emu->outq[1].count)
+		return 0;
+	return ust_timer_wheel_next_deadline(&emu->wheel);
+}
+
+uint64_t ust_emu_held(const struct ust_emu *emu)
+{
+	return emu->held;
+}
+
+static const char *const emu_counter_names[] = { UST_EMU_COUNTERS(UST_COUNTER_NAME) };
+
+void ust_emu_counters(const struct ust_emu *emu,
+		      void (*fn)(void *arg, const char *name, uint64_t value), void *arg)
+{
+	struct ust_counter_group g = UST_COUNTER_GROUP("emu", emu_counter_names, &emu->counters);
+	for (size_t i = 0; i < g.count; i++)
+		fn(arg, g.names[i], g.values[i]);
+}
+
+uint64_t ust_emu_counter(const struct ust_emu *emu, const char *name)
+{
+	struct ust_counter_group g = UST_COUNTER_GROUP("emu", emu_counter_names, &emu->counters);
+	for (size_t i = 0; i < g.count; i++)
+		if (strcmp(g.names[i], name) == 0)
+			return g.values[i];
+	return UINT64_MAX;
+}
+
+/* --- pair link stage adapter (src/io/backend.h) --- */
+
+static void stage_input(void *stage, int dir, struct ust_pkt *pkt, uint64_t now)
+{
+	ust_emu_input(stage, dir, pkt, now);
+}
+
+static unsigned stage_output(void *stage, int dir, struct ust_pkt **pkts, unsigned n, uint64_t now)
+{
+	return ust_emu_output(stage, dir, pkts, n, now);
+}
+
+static uint64_t stage_next_deadline(void *stage, int dir)
+{
+	struct ust_emu *emu = stage;
+	if (emu->outq[dir & 1].count)
+		return 0;
+	return ust_timer_wheel_next_deadline(&emu->wheel);
+}
+
+const struct ust_link_stage_ops ust_emu_stage_ops = {
+	.input = stage_input,
+	.output = stage_output,
+	.next_deadline = stage_next_deadline,
+};
