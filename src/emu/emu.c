@@ -526,7 +526,7 @@ static void si_serve(struct ust_emu *emu, struct ust_emu_si *si, uint64_t now)
 			q->idle_since = now;
 
 		uint64_t start = pkt->timestamp;	/* arrival */
-		if (start < si->link_free_at) {
+		if (start <= si->link_free_at) {
 			start = si->link_free_at;	/* link busy: queued behind Q */
 		} else {
 			/* link was idle: fractions of a ns and unused trace bytes are gone */
