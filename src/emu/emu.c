@@ -176,7 +176,8 @@ static struct ust_emu_si *si_create(struct ust_emu *emu, struct ust_emu_pipe *pi
 }
 
 static struct ust_emu_si *si_lookup(struct ust_emu *emu, struct ust_emu_pipe *pipe,
-				    const struct ust_emu_flow_id *fid, struct ust_pool *pool)
+				    const struct ust_emu_flow_id *fid, struct ust_pool *pool,
+				    bool *overflow)
 {
 	struct ust_emu_flow_id key;
 	ust__emu_flow_apply_mask(fid, &pipe->sched.mask, &key);
@@ -185,7 +186,7 @@ static struct ust_emu_si *si_lookup(struct ust_emu *emu, struct ust_emu_pipe *pi
 		if (ust__emu_flow_eq(&si->id, &key))
 			return si;
 	if (pipe->nsi >= pipe->sched.flows) {
-		emu->counters.flow_overflow++;
+		*overflow = true;
 		if (!pipe->si_overflow) {
 			key = (struct ust_emu_flow_id){ .is_ip = OVERFLOW_MARK,
 							.pool_slot = fid->pool_slot };
@@ -239,7 +240,8 @@ static struct ust_emu_queue *q_create(struct ust_emu *emu, struct ust_emu_flowse
 }
 
 static struct ust_emu_queue *q_lookup(struct ust_emu *emu, struct ust_emu_flowset *fs,
-				      struct ust_emu_si *si, const struct ust_emu_flow_id *fid)
+				      struct ust_emu_si *si, const struct ust_emu_flow_id *fid,
+				      bool *overflow)
 {
 	struct ust_emu_flow_id key;
 	ust__emu_flow_apply_mask(fid, &fs->cfg.mask, &key);
@@ -251,7 +253,7 @@ static struct ust_emu_queue *q_lookup(struct ust_emu *emu, struct ust_emu_flowse
 		if (pass == 1 || fs->nqueues < fs->cfg.flows)
 			break;
 		/* beyond the bound: one shared overflow queue per scheduler instance */
-		emu->counters.flow_overflow++;
+		*overflow = true;
 		key = (struct ust_emu_flow_id){ .is_ip = OVERFLOW_MARK, .pool_slot = fid->pool_slot };
 	}
 	return q_create(emu, fs, si, &key);
@@ -748,8 +750,11 @@ void ust_emu_input(struct ust_emu *emu, int dir, struct ust_pkt *pkt, uint64_t n
 		return;
 	}
 	struct ust_emu_pipe *pipe = fs->pipe;
-	struct ust_emu_si *si = si_lookup(emu, pipe, &id, pool);
-	struct ust_emu_queue *q = si ? q_lookup(emu, fs, si, &id) : NULL;
+	bool overflow = false;
+	struct ust_emu_si *si = si_lookup(emu, pipe, &id, pool, &overflow);
+	struct ust_emu_queue *q = si ? q_lookup(emu, fs, si, &id, &overflow) : NULL;
+	if (overflow)
+		emu->counters.flow_overflow++;
 	if (!q) {
 		emu->counters.drop_queue_full++;	/* out of memory for a new flow */
 		ust_pkt_free(pool, pkt);

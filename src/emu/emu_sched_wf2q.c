@@ -21,7 +21,7 @@
 #include "emu/emu.h"
 
 #define FRAC_BITS 24
-#define QFQ_LMAX 65536u
+#define QFQ_LMAX 2048u	/* largest packet QFQ's grouping is tuned for (a 2 KiB buffer) */
 
 struct wq {
 	uint64_t S, F;		/* exact virtual start and finish */

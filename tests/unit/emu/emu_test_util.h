@@ -91,6 +91,7 @@ struct t_out {
 	uint32_t seq;
 	uint32_t src;
 	uint16_t sport;
+	uint16_t dport;
 };
 
 struct t_sink {
@@ -121,7 +122,8 @@ static inline void t_drain(struct ust_emu *emu, struct ust_pool *pool, uint64_t 
 					s->v[s->n++] = (struct t_out){
 						.at = now, .dir = dir, .len = out[i]->len,
 						.seq = out[i]->len >= 46 ? ust_get_be32(d + 42) : 0,
-						.src = ust_get_be32(d + 26), .sport = ust_get_be16(d + 34) };
+						.src = ust_get_be32(d + 26), .sport = ust_get_be16(d + 34),
+						.dport = ust_get_be16(d + 36) };
 				}
 				ust_pkt_free(pool, out[i]);
 			}
