@@ -18,6 +18,7 @@
 #include <cmocka.h>
 
 #include "core/pktbuf.h"
+#include "core/util.h"
 #include "emu/emu.h"
 #include "wire/bytes.h"
 
