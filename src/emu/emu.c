@@ -507,6 +507,25 @@ static void si_arm_deliver(struct ust_emu *emu, struct ust_emu_si *si)
 		ust_timer_start(&emu->wheel, &si->deliver_timer, due);
 }
 
+/*
+ * Bytes a frame costs on the link: the IP packet (the frame minus its Ethernet and VLAN
+ * headers) as dummynet charges at layer 3 and Mahimahi charges, so a "100 Mbit/s" pipe
+ * carries 100 Mbit/s of IP; frames that are not IPv4 are charged whole.
+ */
+static uint32_t link_len(const struct ust_pool *pool, const struct ust_pkt *pkt)
+{
+	const uint8_t *d = ust_pkt_data(pool, pkt);
+	if (pkt->len < 34)
+		return pkt->len;
+	uint32_t hdr = 14;
+	uint16_t type = (uint16_t)(d[12] << 8 | d[13]);
+	if (type == 0x8100) {
+		hdr = 18;
+		type = (uint16_t)(d[16] << 8 | d[17]);
+	}
+	return type == 0x0800 ? pkt->len - hdr : pkt->len;
+}
+
 /* Send what the link can send by `now`: every packet whose transmission starts by now. */
 static void si_serve(struct ust_emu *emu, struct ust_emu_si *si, uint64_t now)
 {
@@ -542,7 +561,7 @@ static void si_serve(struct ust_emu *emu, struct ust_emu_si *si, uint64_t now)
 			si->carry = 0;
 			si->trace_left = 0;
 		}
-		uint64_t finish = link_finish(emu, si, l, pkt->len, start);
+		uint64_t finish = link_finish(emu, si, l, link_len(si->pool, pkt), start);
 		si->link_free_at = finish;
 		si->tot_pkts++;
 		si->tot_bytes += pkt->len;

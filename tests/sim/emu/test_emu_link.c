@@ -38,13 +38,13 @@ static void send_seq(struct ust_emu *emu, struct ust_pool *pool, int dir, uint32
 
 static void check_bandwidth(uint64_t bps, uint32_t count)
 {
-	const uint32_t len = 1500;
+	const uint32_t len = 1500;	/* IP bytes on the link; the frame has 14 more */
 	struct ust_pool *pool = t_pool(count + 16);
 	struct ust_emu *emu = t_emu(pool, 1, GRAN);
 	t_cmd(emu, "pipe 1 config bw %llubit/s queue %u", (unsigned long long)bps, count);
 	t_cmd(emu, "add 100 pipe 1 ip from any to any");
 	for (uint32_t i = 0; i < count; i++)
-		send_seq(emu, pool, 0, len, i, 0);
+		send_seq(emu, pool, 0, len + 14, i, 0);
 	struct t_sink s = { 0 };
 	t_run(emu, pool, 0, UINT64_MAX, &s);
 	assert_int_equal(s.n, count);
@@ -121,7 +121,7 @@ static void test_emu_delay(void **state)
 	/* bandwidth and delay together: (Q + L) / B + delay */
 	t_cmd(emu, "pipe 1 config bw 1Mbit/s delay 10ms");
 	for (uint32_t i = 0; i < 10; i++)
-		send_seq(emu, pool, 1, 1000, i, now);
+		send_seq(emu, pool, 1, 1014, i, now);
 	uint64_t start = now;
 	t_run(emu, pool, now, UINT64_MAX, &s);
 	assert_int_equal(s.n, 10);
@@ -306,7 +306,7 @@ static void test_emu_mahimahi_trace(void **state)
 	unlink(path);
 	t_cmd(emu, "add 100 pipe 1 ip from any to any");
 	for (uint32_t i = 0; i < 7; i++)
-		send_seq(emu, pool, 0, 1500, i, 0);
+		send_seq(emu, pool, 0, 1514, i, 0);	/* 1500 IP bytes: one opportunity each */
 	struct t_sink s = { 0 };
 	t_run(emu, pool, 0, UINT64_MAX, &s);
 	assert_int_equal(s.n, 7);
@@ -323,7 +323,7 @@ static void test_emu_mahimahi_trace(void **state)
 	uint64_t now = 100000000;
 	now = run_to(emu, pool, 0, now, NULL);
 	for (uint32_t i = 0; i < 7; i++)
-		send_seq(emu, pool, 0, 500, i, now);
+		send_seq(emu, pool, 0, 514, i, now);
 	t_run(emu, pool, now, UINT64_MAX, &s);
 	assert_int_equal(s.n, 7);
 	for (uint32_t k = 0; k < 6; k++)

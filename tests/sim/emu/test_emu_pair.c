@@ -24,15 +24,15 @@ static void test_emu_pair_stage(void **state)
 	struct ust_backend *a = NULL, *b = NULL;
 	assert_int_equal(ust_pair_create(&a, &b, pa, pb, &pc), 0);
 
-	/* a -> b: 10 frames of 1250 bytes (1 ms each at 10 Mbit/s) */
+	/* a -> b: 10 frames of 1250 IP bytes (1 ms each at 10 Mbit/s) */
 	struct ust_pkt *f[10];
 	for (uint32_t i = 0; i < 10; i++) {
-		f[i] = t_udp(pa, 1250);
+		f[i] = t_udp(pa, 1264);
 		t_seq_set(pa, f[i], i);
 	}
 	ust_backend_tx(a, f, 10, 0);
-	/* b -> a: 2 frames of 125 bytes (1 ms each at 1 Mbit/s) */
-	struct ust_pkt *g[2] = { t_udp(pb, 125), t_udp(pb, 125) };
+	/* b -> a: 2 frames of 125 IP bytes (1 ms each at 1 Mbit/s) */
+	struct ust_pkt *g[2] = { t_udp(pb, 139), t_udp(pb, 139) };
 	ust_backend_tx(b, g, 2, 0);
 
 	uint64_t now = 0;
