@@ -35,7 +35,7 @@ struct ust_pool;
 
 struct ust_emu_config {
 	uint64_t now;			/* current time, ns (injected clock) */
-	uint64_t granularity_ns;	/* timer wheel tick; 0: 1 ms default... see EMU.md */
+	uint64_t granularity_ns;	/* timer wheel tick (ns); 0: 100 us. Frames leave at most one tick late */
 	uint64_t seed;			/* PRNG seed; same seed + same input = same drops */
 	/*
 	 * Pool of the packets that enter in each direction (and from which duplicates are
@@ -117,7 +117,7 @@ struct ust_emu_bump_config {
 	const char *config_path;	/* optional configuration file */
 	const char *control_path;	/* optional UNIX control socket path */
 	uint64_t seed;
-	uint64_t granularity_ns;	/* 0: 100 us for real-time use */
+	uint64_t granularity_ns;	/* 0: 20 us (real time: a timerfd wakes the loop) */
 	uint32_t pool_buffers;		/* 0: 65536 */
 	volatile int *stop;
 	/* Where to write errors and notices (NULL: stderr). */

@@ -243,6 +243,46 @@ static void test_emu_config_files(void **state)
 	rmdir(dir);
 }
 
+/* Every configuration line shown in docs/EMU.md is accepted (lines naming files excepted). */
+static void test_emu_config_docs_examples(void **state)
+{
+	struct fixture *f = *state;
+	const char *src = getenv("USTACK_SOURCE");
+	char path[512];
+	snprintf(path, sizeof(path), "%s/docs/EMU.md", src ? src : ".");
+	FILE *fp = fopen(path, "r");
+	if (!fp) {
+		print_message("skipped: %s not found\n", path);
+		return;
+	}
+	char line[1024];
+	bool in_code = false;
+	int applied = 0;
+	while (fgets(line, sizeof(line), fp)) {
+		line[strcspn(line, "\n")] = '\0';
+		if (strncmp(line, "```", 3) == 0) {
+			in_code = !in_code;
+			continue;
+		}
+		if (!in_code || strstr(line, "trace ") || strstr(line, "profile ") ||
+		    strstr(line, "ustack-emu") || strstr(line, "EOF") || strstr(line, ".prof") ||
+		    strchr(line, 0x27) /* quoted: an error message */ ||
+		    strchr(line, 0x5b) /* [optional]: a synopsis */)
+			continue;
+		const char *w = line;
+		if (strncmp(w, "ipfw ", 5) == 0)
+			w += 5;
+		if (strncmp(w, "pipe ", 5) && strncmp(w, "queue ", 6) && strncmp(w, "sched ", 6) &&
+		    strncmp(w, "add ", 4))
+			continue;
+		accepted(f->emu, line);
+		applied++;
+	}
+	fclose(fp);
+	print_message("%d configuration lines from docs/EMU.md accepted\n", applied);
+	assert_true(applied >= 20);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -250,6 +290,7 @@ int main(void)
 		cmocka_unit_test_setup_teardown(test_emu_config_refuses_naming_word, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_emu_config_show_round_trip, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_emu_config_files, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_emu_config_docs_examples, setup, teardown),
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);
 }
