@@ -10,6 +10,8 @@ bin=$build/bench/emu/bench_emu
 echo
 "$bin" sched
 echo
+"$bin" hold
+echo
 csv=$(mktemp /tmp/ust-emu-delay.XXXXXX.csv)
 trap 'rm -f "$csv"' EXIT
 "$bin" delay "$csv"

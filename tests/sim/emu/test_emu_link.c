@@ -477,6 +477,39 @@ static void test_emu_rules(void **state)
 	ust_pool_destroy(pool);
 }
 
+/* Hundreds of thousands of packets held at once: all delivered, in order, and destroy in
+ * the middle of the drain gives every buffer back. */
+static void test_emu_many_held(void **state)
+{
+	(void)state;
+	const uint32_t count = 300000;
+	struct ust_pool_config pc = { .count = count, .buf_size = 128, .headroom = 0 };
+	struct ust_pool *pool = NULL;
+	assert_int_equal(ust_pool_create(&pool, &pc), 0);
+	struct ust_emu *emu = t_emu(pool, 1, GRAN);
+	t_cmd(emu, "pipe 1 config bw 1Gbit/s delay 5ms queue %u", count);
+	t_cmd(emu, "add 100 pipe 1 ip from any to any");
+	for (uint32_t i = 0; i < count; i++)
+		send_seq(emu, pool, 0, 64, i, 0);
+	assert_int_equal(ust_emu_held(emu), count);
+	assert_int_equal(ust_pool_available(pool), 0);
+	struct ust_pkt *b[64];
+	uint32_t next = 0;
+	uint64_t now = 0;
+	while (next < count / 2) {
+		now += 1000000;
+		unsigned got;
+		while ((got = ust_emu_output(emu, 0, b, 64, now)) > 0) {
+			for (unsigned i = 0; i < got; i++)
+				assert_int_equal(ust_get_be32(ust_pkt_data(pool, b[i]) + 42), next++);
+			ust_pkt_free_batch(pool, b, got);
+		}
+	}
+	ust_emu_destroy(emu);
+	assert_int_equal(ust_pool_available(pool), count);
+	ust_pool_destroy(pool);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -495,6 +528,7 @@ int main(void)
 		cmocka_unit_test(test_emu_extras),
 		cmocka_unit_test(test_emu_non_ip_passes),
 		cmocka_unit_test(test_emu_rules),
+		cmocka_unit_test(test_emu_many_held),
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);
 }
