@@ -775,7 +775,7 @@ void ust_emu_input(struct ust_emu *emu, int dir, struct ust_pkt *pkt, uint64_t n
 	if (overflow)
 		emu->counters.flow_overflow++;
 	if (!q) {
-		emu->counters.drop_queue_full++;	/* out of memory for a new flow */
+		emu->counters.drop_nomem++;
 		ust_pkt_free(pool, pkt);
 		return;
 	}

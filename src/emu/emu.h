@@ -58,6 +58,7 @@
 	X(drop_queue_full)	/* queue limit reached (tail drop) */                  \
 	X(drop_red)		/* RED/GRED early drop */                              \
 	X(drop_flush)		/* held when its pipe/queue was reconfigured or deleted */ \
+	X(drop_nomem)		/* no memory for a new flow instance */                \
 	X(dup)			/* extra copies made */                                \
 	X(dup_nobuf)		/* duplicate wanted, pool exhausted */                 \
 	X(corrupt)		/* frames with a flipped bit */                        \

@@ -11,6 +11,8 @@
 #include "emu/emu.h"
 #include "emu/emu_values.h"
 
+#define SHOW_INSTANCES_MAX 16u
+
 struct sbuf {
 	char *p;
 	size_t len, cap;
@@ -201,6 +203,27 @@ static void put_pipe(struct sbuf *b, const struct ust_emu_pipe *pipe)
 	    pipe->nsi + (pipe->si_overflow ? 1 : 0), pipe->si_overflow ? " (incl. overflow)" : "",
 	    (unsigned long long)held, (unsigned long long)dl, (unsigned long long)pk,
 	    (unsigned long long)by, (unsigned long long)dr);
+	if (!s->mask.set)
+		return;
+	/* masked pipes: the first few instances by flow id */
+	unsigned shown = 0;
+	for (const struct ust_emu_si *si = pipe->si_list; si && shown < SHOW_INSTANCES_MAX;
+	     si = si->next, shown++) {
+		char src[20], dst[20];
+		if (si->id.is_ip == 0xff) {
+			put(b, "#     overflow:");
+		} else {
+			ust__emu_fmt_ipv4(src, sizeof(src), si->id.src);
+			ust__emu_fmt_ipv4(dst, sizeof(dst), si->id.dst);
+			put(b, "#     %s:%u -> %s:%u proto %u:", src, si->id.sport, dst, si->id.dport,
+			    si->id.proto);
+		}
+		put(b, " queued %u, sent %llu pkts %llu bytes, dropped %llu\n", si->npkts,
+		    (unsigned long long)si->tot_pkts, (unsigned long long)si->tot_bytes,
+		    (unsigned long long)si->drops);
+	}
+	if (pipe->nsi + (pipe->si_overflow ? 1u : 0u) > shown)
+		put(b, "#     ... %u more\n", pipe->nsi + (pipe->si_overflow ? 1u : 0u) - shown);
 }
 
 size_t ust__emu_show(const struct ust_emu *emu, char *out, size_t outlen)

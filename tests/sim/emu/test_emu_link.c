@@ -398,6 +398,39 @@ static void test_emu_extras(void **state)
 	}
 	assert_true(varied);
 	sink_free(&s);
+
+	/* jitter from a table (profile format): extra 2..4 ms */
+	char *path = write_tmp("name tbl\nsamples 50\nprob delay\n0 2\n1 4\n");
+	t_cmd(emu, "pipe 1 config delay 10ms jitter-table %s", path);
+	unlink(path);
+	uint64_t t0 = now;
+	for (uint32_t i = 0; i < 100; i++) {
+		now = run_to(emu, pool, now, t0 + i * 5000000ull, &s);
+		send_seq(emu, pool, 0, 100, i, now);
+	}
+	now = t_run(emu, pool, now, UINT64_MAX, &s);
+	assert_int_equal(s.n, 100);
+	for (uint32_t i = 0; i < 100; i++) {
+		assert_int_equal(s.v[i].seq, i);
+		uint64_t owd = s.v[i].at - (t0 + i * 5000000ull);
+		assert_true(owd >= 12000000 && owd < 14000000 + GRAN);
+	}
+	sink_free(&s);
+
+	/* reordering by probability: about 30% held 5 ms, overtaken by later packets */
+	t_cmd(emu, "pipe 1 config bw 10Mbit/s queue 300 reorder 0.3 delay 5ms");
+	uint64_t before = ust_emu_counter(emu, "reorder");
+	for (uint32_t i = 0; i < 200; i++)
+		send_seq(emu, pool, 0, 1000, i, now);
+	now = t_run(emu, pool, now, UINT64_MAX, &s);
+	assert_int_equal(s.n, 200);
+	uint64_t held = ust_emu_counter(emu, "reorder") - before;
+	uint32_t inversions = 0;
+	for (uint32_t i = 1; i < 200; i++)
+		inversions += s.v[i].seq < s.v[i - 1].seq;
+	assert_true(held > 30 && held < 90);
+	assert_true(inversions > 0);
+	sink_free(&s);
 	ust_emu_destroy(emu);
 	assert_int_equal(ust_pool_available(pool), 512);
 	ust_pool_destroy(pool);
