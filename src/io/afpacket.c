@@ -8,10 +8,14 @@
  * Receive uses a TPACKET_V3 ring: the kernel fills whole blocks of frames and hands a block
  * over when it is full or its retire timer (1 ms, rounded up to a jiffy) expires; we walk the
  * blocks in order, copy each frame into a pool buffer and give the block back. A batch that
- * ends in the middle of a block remembers where it stopped. Frames the interface transmits
- * (our own, or the kernel's) are not delivered (PACKET_IGNORE_OUTGOING, and the packet type
- * is checked as well for older kernels). The interface is put in promiscuous mode for as
- * long as the socket lives, because the stack's MAC differs from the interface's.
+ * ends in the middle of a block remembers where it stopped. The price of V3's batching is
+ * latency for sparse traffic: a lone frame becomes visible (and the fd readable) only when the
+ * retire timer closes its block, so a ping-pong over this backend sees about 1 ms per receive
+ * (measured: ARP round trip over veth ~1 ms here, against ~6 us over TAP); busy links fill
+ * blocks long before. A TPACKET_V2 ring would hand over each frame at once. Frames the
+ * interface transmits (our own, or the kernel's) are not delivered (PACKET_IGNORE_OUTGOING, and
+ * the packet type is checked as well for older kernels). The interface is put in promiscuous
+ * mode for as long as the socket lives, because the stack's MAC differs from the interface's.
  *
  * Transmit uses sendmmsg rather than a TPACKET_V2 TX ring: frames already sit in pool
  * buffers, so sendmmsg sends them with one syscall per batch and the kernel's one copy,

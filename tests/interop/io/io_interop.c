@@ -7,13 +7,15 @@
  *       ARP-resolve the kernel's IP and check its reply byte by byte; receive the ARP request
  *       the kernel sends when the script pings GHOST_IP (an address nobody has). afpacket
  *       also checks hw_addr, that our MAC (different from the interface's) is reachable
- *       (promiscuous mode) and that our own transmissions never come back.
+ *       (promiscuous mode), that our own transmissions never come back, and that TCP and
+ *       UDP from the kernel (sent over veth with the checksum left undone) arrive with
+ *       their checksums finished.
  *   offload IFNAME OUR_IP KERNEL_IP PORT
  *       TAP with virtio-net headers and MTU 9000: features and MTU set, a small pool
  *       refused, ARP round trip, an ICMP echo sent with checksum offload (CSUM_PARTIAL,
- *       checksum left to the kernel) answered, and a TCP exchange with a kernel listener on PORT: one 8000-byte
- *       TSO frame (GSO_TCPV4) is acknowledged in full, and the kernel's own data arrives as
- *       GRO/TSO super-frames larger than the MTU.
+ *       checksum left to the kernel) answered, and a TCP exchange with a kernel listener on
+ *       PORT: one 8000-byte TSO frame (GSO_TCPV4) is acknowledged in full, and the kernel's
+ *       own data arrives as GRO/TSO super-frames larger than the MTU.
  *
  * Protocol: after opening the backend the program prints READY and waits for a line on
  * stdin, so the script can configure the kernel side (the TAP device exists only now).
@@ -218,8 +220,9 @@ struct arp_ctx {
 	uint32_t ghost_ip;
 	uint8_t kernel_mac[6];
 	bool check_no_echo;	/* afpacket: our own frames must not come back */
-	uint16_t udp_port;	/* afpacket: also expect a UDP datagram here with a good checksum */
+	uint16_t l4_port;	/* afpacket: expect UDP and TCP here with good checksums */
 	bool got_udp;
+	bool got_tcp;
 	bool got_reply;
 	bool got_ghost_request;
 };
@@ -234,21 +237,29 @@ static void arp_resend(void *arg)
 	send_bytes(f, len, NULL);
 }
 
-/* UDP checksum over the pseudo-header, as a receiver checks it (IPv4 header of 20 bytes). */
-static void check_udp_checksum(const uint8_t *f, size_t len)
+/* TCP or UDP checksum over the pseudo-header, as a receiver checks it (20-byte IPv4 header). */
+static void check_l4_checksum(const uint8_t *f, size_t len)
 {
-	size_t udp_len = get16(f + 38);
-	if (udp_len < 8 || 34 + udp_len > len)
-		die("UDP length %zu does not fit the frame", udp_len);
-	if (get16(f + 40) == 0)
+	size_t l4_len = (size_t)get16(f + 16) - 20;
+	uint8_t proto = f[23];
+	if (l4_len < 8 || 34 + l4_len > len)
+		die("L4 length %zu does not fit the frame", l4_len);
+	if (proto == 17 && get16(f + 40) == 0)
 		die("UDP datagram without a checksum");
 	uint8_t pseudo[12];
 	memcpy(pseudo, f + 26, 8);
 	pseudo[8] = 0;
-	pseudo[9] = 17;
-	put16(pseudo + 10, (uint16_t)udp_len);
-	if (csum_fold(csum_add(csum_add(0, pseudo, 12), f + 34, udp_len)) != 0xffff)
-		die("UDP checksum from the kernel is not complete (CSUMNOTREADY not finished)");
+	pseudo[9] = proto;
+	put16(pseudo + 10, (uint16_t)l4_len);
+	if (csum_fold(csum_add(csum_add(0, pseudo, 12), f + 34, l4_len)) != 0xffff)
+		die("%s checksum from the kernel is not complete (CSUMNOTREADY not finished)",
+		    proto == 6 ? "TCP" : "UDP");
+}
+
+static bool arp_done(const struct arp_ctx *c)
+{
+	return c->got_reply && c->got_ghost_request &&
+	       (c->l4_port == 0 || (c->got_udp && c->got_tcp));
 }
 
 static bool arp_handle(void *arg, const struct ust_pkt *pkt, const uint8_t *f, size_t len)
@@ -259,14 +270,16 @@ static bool arp_handle(void *arg, const struct ust_pkt *pkt, const uint8_t *f, s
 		die("runt frame of %zu bytes", len);
 	if (c->check_no_echo && memcmp(f + 6, our_mac, 6) == 0)
 		die("received our own transmission back (PACKET_OUTGOING not ignored)");
-	if (c->udp_port != 0 && get16(f + 12) == 0x0800 && len >= 42 && f[23] == 17 &&
-	    get32(f + 26) == c->kernel_ip && get32(f + 30) == c->our_ip && (f[14] & 0xf) == 5 &&
-	    get16(f + 36) == c->udp_port) {
-		check_udp_checksum(f, len);
-		if (!c->got_udp)
-			printf("got a UDP datagram from the kernel with a correct checksum\n");
-		c->got_udp = true;
-		return c->got_reply && c->got_ghost_request;
+	if (c->l4_port != 0 && get16(f + 12) == 0x0800 && len >= 42 && (f[14] & 0xf) == 5 &&
+	    (f[23] == 6 || f[23] == 17) && get32(f + 26) == c->kernel_ip &&
+	    get32(f + 30) == c->our_ip && get16(f + 36) == c->l4_port) {
+		check_l4_checksum(f, len);
+		bool *got = f[23] == 6 ? &c->got_tcp : &c->got_udp;
+		if (!*got)
+			printf("got a %s segment from the kernel with a correct checksum\n",
+			       f[23] == 6 ? "TCP" : "UDP");
+		*got = true;
+		return arp_done(c);
 	}
 	if (get16(f + 12) != 0x0806 || len < 42)
 		return false;
@@ -300,7 +313,7 @@ static bool arp_handle(void *arg, const struct ust_pkt *pkt, const uint8_t *f, s
 			printf("got the kernel's ARP request for the ghost address\n");
 		c->got_ghost_request = true;
 	}
-	return c->got_reply && c->got_ghost_request && (c->udp_port == 0 || c->got_udp);
+	return arp_done(c);
 }
 
 static void wait_for_go(void)
@@ -414,7 +427,7 @@ static int run_arp(int argc, char **argv, bool afpacket)
 		.kernel_ip = parse_ip(argv[4]),
 		.ghost_ip = parse_ip(argv[5]),
 		.check_no_echo = afpacket,
-		.udp_port = afpacket ? 7777 : 0,
+		.l4_port = afpacket ? 7777 : 0,
 	};
 	char spec[64];
 	snprintf(spec, sizeof(spec), "%s:%s", afpacket ? "afpacket" : "tap", argv[2]);

@@ -34,6 +34,7 @@ cleanup() {
 	rm -rf "$tmp"
 }
 trap cleanup EXIT
+trap "exit 1" INT TERM HUP
 
 fail() {
 	echo "FAIL ($mode): $*"
@@ -109,10 +110,11 @@ afpacket)
 	go
 	ip netns exec "$nsk" ping -c 6 -i 0.5 -W 1 10.78.0.3 >/dev/null 2>&1 &
 	pids+=($!)
-	# UDP from the kernel: veth hands it over with the checksum left undone (CSUMNOTREADY);
-	# the program checks that the backend finished it.
+	# UDP and TCP (SYNs) from the kernel: veth hands them over with the checksum left undone
+	# (CSUMNOTREADY); the program checks that the backend finished it.
 	ip netns exec "$nsk" bash -c 'for i in $(seq 40); do
-		echo ustack-udp >/dev/udp/10.78.0.2/7777; sleep 0.2; done' 2>/dev/null &
+		echo ustack-udp >/dev/udp/10.78.0.2/7777
+		timeout 0.2 bash -c "echo >/dev/tcp/10.78.0.2/7777"; done' >/dev/null 2>&1 &
 	pids+=($!)
 	finish_prog
 	ip -d -n "$nss" link show vs | grep -q "promiscuity 0" || fail "vs still promiscuous after close"
