@@ -1,16 +1,10 @@
 /*
- * WF2Q+ (Bennett & Zhang, as in dummynet) and QFQ (Checconi, Rizzo, Valente) schedulers.
- *
- * Both keep, per backlogged queue, a virtual start S and finish F = S + L / w, and a system
- * virtual time V that advances by L / sum(w) per packet sent. A queue is eligible when
- * S <= V; among eligible queues the smallest F goes first. Two binary heaps hold the
- * queues: `ne` (not yet eligible, by S) and `el` (eligible, by F). O(log n) per packet.
- *
- * QFQ differs in that timestamps are approximated: a queue belongs to a group of slot size
- * 2^k >= Lmax / w and its S is rounded down to a multiple of the slot, F = S_rounded +
- * 2 * slot for ordering (QFQ's bounded-error approximation). We keep QFQ's timestamp
- * rounding and eligibility rule but order with the same heaps instead of QFQ's per-group
- * bucket lists and bitmaps, so cost is O(log n) rather than O(1) (see docs/EMU.md).
+ * WF2Q+ (Bennett & Zhang, as in dummynet): per backlogged queue a virtual start S and
+ * finish F = S + L / w, and a system virtual time V that advances by L / sum(w) of the
+ * backlogged queues per packet sent. A queue is eligible when S <= V; among eligible queues
+ * the smallest F goes first. Two binary heaps hold the queues: `ne` (not yet eligible, by
+ * S) and `el` (eligible, by F): O(log n) per packet. (QFQ, the O(1) approximation of the
+ * same service order, is in emu_sched_qfq.c.)
  *
  * Virtual times are 64-bit fixed point (FRAC_BITS fraction) compared through signed
  * differences, so they may wrap.
@@ -21,14 +15,12 @@
 #include "emu/emu.h"
 
 #define FRAC_BITS 24
-#define QFQ_LMAX 2048u	/* largest packet QFQ's grouping is tuned for (a 2 KiB buffer) */
 
 struct wq {
 	uint64_t S, F;		/* exact virtual start and finish */
-	uint64_t key_el;	/* ordering key in the eligible heap */
-	uint64_t key_ne;	/* ordering key in the not-eligible heap */
+	uint64_t key_el;	/* ordering key in the eligible heap (F) */
+	uint64_t key_ne;	/* ordering key in the not-eligible heap (S) */
 	uint64_t inv_w;		/* (1 << FRAC_BITS) / weight, pre-scaled */
-	uint32_t slot_shift;	/* QFQ: log2 of the group's slot size */
 	bool backlogged;
 	bool ever;		/* has F been set once */
 };
@@ -41,7 +33,6 @@ struct heap {
 struct wsi {
 	uint64_t V;
 	uint64_t wsum;
-	bool qfq;
 	uint32_t nq;		/* queues attached (never fewer: queues die with the si) */
 	struct heap ne, el;
 };
@@ -122,21 +113,10 @@ static int heap_reserve(struct heap *h, uint32_t need)
 	return 0;
 }
 
-static int common_new_sched(struct ust_emu_si *si, bool qfq)
-{
-	memset(WS(si), 0, sizeof(struct wsi));
-	WS(si)->qfq = qfq;
-	return 0;
-}
-
 static int wf2q_new_sched(struct ust_emu_si *si)
 {
-	return common_new_sched(si, false);
-}
-
-static int qfq_new_sched(struct ust_emu_si *si)
-{
-	return common_new_sched(si, true);
+	memset(WS(si), 0, sizeof(struct wsi));
+	return 0;
 }
 
 static void common_free_sched(struct ust_emu_si *si)
@@ -155,32 +135,14 @@ static int common_new_queue(struct ust_emu_queue *q)
 	struct wq *w = W(q);
 	memset(w, 0, sizeof(*w));
 	w->inv_w = (1ull << FRAC_BITS) / q->weight;
-	/* QFQ group: smallest slot 2^k with 2^k >= Lmax / w in virtual-time units */
-	uint64_t need = (uint64_t)QFQ_LMAX * w->inv_w;
-	uint32_t k = 0;
-	while ((1ull << k) < need)
-		k++;
-	w->slot_shift = k;
 	return 0;
 }
 
-static void set_keys(struct wsi *s, struct ust_emu_queue *q)
-{
-	struct wq *w = W(q);
-	if (s->qfq) {
-		uint64_t sr = w->S & ~((1ull << w->slot_shift) - 1);
-		w->key_ne = sr;
-		w->key_el = sr + (2ull << w->slot_shift);
-	} else {
-		w->key_ne = w->S;
-		w->key_el = w->F;
-	}
-}
-
-/* File a backlogged queue in the heap its (approximate) start time says. */
+/* File a backlogged queue in the heap its start time says. */
 static void file_queue(struct wsi *s, struct ust_emu_queue *q)
 {
-	set_keys(s, q);
+	W(q)->key_ne = W(q)->S;
+	W(q)->key_el = W(q)->F;
 	if (vt_le(W(q)->key_ne, s->V))
 		heap_push(&s->el, q, true);
 	else
@@ -237,18 +199,6 @@ const struct ust_emu_sched_alg ust__emu_sched_wf2q = {
 	.si_size = sizeof(struct wsi),
 	.q_size = sizeof(struct wq),
 	.new_sched = wf2q_new_sched,
-	.free_sched = common_free_sched,
-	.new_queue = common_new_queue,
-	.enqueue = common_enqueue,
-	.dequeue = common_dequeue,
-};
-
-const struct ust_emu_sched_alg ust__emu_sched_qfq = {
-	.name = "qfq",
-	.per_queue_weights = true,
-	.si_size = sizeof(struct wsi),
-	.q_size = sizeof(struct wq),
-	.new_sched = qfq_new_sched,
 	.free_sched = common_free_sched,
 	.new_queue = common_new_queue,
 	.enqueue = common_enqueue,
