@@ -576,7 +576,9 @@ static int cmd_pipe_config(struct ust_emu *emu, struct parser *p, uint32_t id)
 	fs.mask = sched.mask;
 	sched.flows = fs.flows;
 	sched.buckets = fs.buckets;
-	return pipe_commit(emu, p, id, &link, &sched, &fs, true);
+	err = pipe_commit(emu, p, id, &link, &sched, &fs, true);
+	ust__emu_link_cfg_release(&link);	/* emptied by a successful commit */
+	return err;
 }
 
 static int cmd_sched_config(struct ust_emu *emu, struct parser *p, uint32_t id)
@@ -617,7 +619,9 @@ static int cmd_sched_config(struct ust_emu *emu, struct parser *p, uint32_t id)
 	fs.mask = sched.mask;
 	fs.flows = sched.flows;
 	fs.buckets = sched.buckets;
-	return pipe_commit(emu, p, id, &link, &sched, &fs, false);
+	int err = pipe_commit(emu, p, id, &link, &sched, &fs, false);
+	ust__emu_link_cfg_release(&link);	/* emptied by a successful commit */
+	return err;
 }
 
 static int cmd_queue_config(struct ust_emu *emu, struct parser *p, uint32_t id)
