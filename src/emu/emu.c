@@ -840,6 +840,11 @@ uint64_t ust_emu_held(const struct ust_emu *emu)
 
 static const char *const emu_counter_names[] = { UST_EMU_COUNTERS(UST_COUNTER_NAME) };
 
+struct ust_counter_group ust__emu_counter_group(const struct ust_emu *emu)
+{
+	return UST_COUNTER_GROUP("emu", emu_counter_names, &emu->counters);
+}
+
 void ust_emu_counters(const struct ust_emu *emu,
 		      void (*fn)(void *arg, const char *name, uint64_t value), void *arg)
 {

@@ -388,6 +388,8 @@ void ust__emu_link_cfg_release(struct ust_emu_link_cfg *link);
 /* emu_classify.c */
 const struct ust_emu_rule *ust__emu_classify(struct ust_emu *emu, int dir,
 					     const struct ust_emu_flow_id *id, uint32_t len);
+/* The instance-wide counters as a group, for generic stats code (switch, ustackctl). */
+struct ust_counter_group ust__emu_counter_group(const struct ust_emu *emu);
 /* emu_config.c: formatting for "show" */
 size_t ust__emu_show(const struct ust_emu *emu, char *out, size_t outlen);
 

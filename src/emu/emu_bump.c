@@ -284,7 +284,13 @@ int ust_emu_bump_run(const struct ust_emu_bump_config *cfg)
 				control_serve(&b, now);
 			}
 		}
-		pump(&b, now);
+		/* frames that became due while we worked go out now, not one wake-up later */
+		for (int round = 0; round < 4; round++) {
+			pump(&b, now);
+			if (ust_emu_next_deadline(b.emu) > now)
+				break;
+			now = ust_clock_now_ns();
+		}
 		arm_timer(&b);
 	}
 	err = 0;
