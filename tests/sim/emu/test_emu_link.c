@@ -510,6 +510,31 @@ static void test_emu_rules(void **state)
 	ust_pool_destroy(pool);
 }
 
+/* burst: after an idle period up to `burst` bytes go at line rate, then the rate applies */
+static void test_emu_burst(void **state)
+{
+	(void)state;
+	struct ust_pool *pool = t_pool(64);
+	struct ust_emu *emu = t_emu(pool, 1, GRAN);
+	t_cmd(emu, "pipe 1 config bw 1Mbit/s burst 10KBytes");
+	t_cmd(emu, "add 100 pipe 1 ip from any to any");
+	uint64_t now = 1000000000ull;	/* idle for 1 s: credit full (10240 bytes) */
+	for (uint32_t i = 0; i < 14; i++)
+		send_seq(emu, pool, 0, 1014, i, now);
+	struct t_sink s = { 0 };
+	t_run(emu, pool, now, UINT64_MAX, &s);
+	assert_int_equal(s.n, 14);
+	for (uint32_t k = 0; k < 10; k++)	/* 10 x 1000 IP bytes fit the credit */
+		assert_int_equal(s.v[k].at, now);
+	for (uint32_t k = 10; k < 14; k++) {	/* then 8 ms each at 1 Mbit/s */
+		uint64_t want = now + (k - 9) * 8000000ull;
+		assert_true(s.v[k].at >= want && s.v[k].at < want + GRAN);
+	}
+	sink_free(&s);
+	ust_emu_destroy(emu);
+	ust_pool_destroy(pool);
+}
+
 /* Hundreds of thousands of packets held at once: all delivered, in order, and destroy in
  * the middle of the drain gives every buffer back. */
 static void test_emu_many_held(void **state)
@@ -561,6 +586,7 @@ int main(void)
 		cmocka_unit_test(test_emu_extras),
 		cmocka_unit_test(test_emu_non_ip_passes),
 		cmocka_unit_test(test_emu_rules),
+		cmocka_unit_test(test_emu_burst),
 		cmocka_unit_test(test_emu_many_held),
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);
