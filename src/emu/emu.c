@@ -175,6 +175,68 @@ static struct ust_emu_si *si_create(struct ust_emu *emu, struct ust_emu_pipe *pi
 	return si;
 }
 
+static void si_destroy(struct ust_emu *emu, struct ust_emu_si *si);
+static void q_unlink_from_fs(struct ust_emu_queue *q);
+
+/*
+ * Instances with nothing queued, nothing in the delay line and an idle link hold no state
+ * worth keeping (a returning flow starts afresh, as after any idle period). At the flows
+ * bound they are swept, at most every UST_EMU_GC_INTERVAL_NS, before falling back to the
+ * shared overflow instance: long runs with many short flows keep per-flow service.
+ */
+static bool si_idle(const struct ust_emu_si *si, uint64_t now)
+{
+	return si->npkts == 0 && si->dline.count == 0 && si->dline_slow.count == 0 &&
+	       si->link_free_at <= now && !ust_timer_pending(&si->serve_timer) &&
+	       !ust_timer_pending(&si->deliver_timer);
+}
+
+static void pipe_gc(struct ust_emu *emu, struct ust_emu_pipe *pipe)
+{
+	pipe->gc_at = emu->now + UST_EMU_GC_INTERVAL_NS;
+	struct ust_emu_si **pp = &pipe->si_list;
+	while (*pp) {
+		struct ust_emu_si *si = *pp;
+		if (si == pipe->si_overflow || !si_idle(si, emu->now)) {
+			pp = &si->next;
+			continue;
+		}
+		*pp = si->next;
+		uint32_t b = ust__emu_flow_hash(&si->id) & (pipe->nbuckets - 1);
+		for (struct ust_emu_si **hp = &pipe->buckets[b]; *hp; hp = &(*hp)->hnext) {
+			if (*hp == si) {
+				*hp = si->hnext;
+				break;
+			}
+		}
+		pipe->nsi--;
+		si_destroy(emu, si);
+		emu->counters.flows_reclaimed++;
+	}
+}
+
+static void fs_gc(struct ust_emu *emu, struct ust_emu_flowset *fs)
+{
+	fs->gc_at = emu->now + UST_EMU_GC_INTERVAL_NS;
+	for (struct ust_emu_si *si = fs->pipe->si_list; si; si = si->next) {
+		const struct ust_emu_sched_alg *alg = si->pipe->sched.alg;
+		struct ust_emu_queue **pp = &si->queues;
+		while (*pp) {
+			struct ust_emu_queue *q = *pp;
+			if (q->fs != fs || q->len != 0 || q->id.is_ip == OVERFLOW_MARK) {
+				pp = &q->si_next;
+				continue;
+			}
+			*pp = q->si_next;
+			q_unlink_from_fs(q);
+			if (alg->free_queue)
+				alg->free_queue(q);
+			free(q);
+			emu->counters.flows_reclaimed++;
+		}
+	}
+}
+
 static struct ust_emu_si *si_lookup(struct ust_emu *emu, struct ust_emu_pipe *pipe,
 				    const struct ust_emu_flow_id *fid, struct ust_pool *pool,
 				    bool *overflow)
@@ -185,6 +247,8 @@ static struct ust_emu_si *si_lookup(struct ust_emu *emu, struct ust_emu_pipe *pi
 	for (struct ust_emu_si *si = pipe->buckets[b]; si; si = si->hnext)
 		if (ust__emu_flow_eq(&si->id, &key))
 			return si;
+	if (pipe->nsi >= pipe->sched.flows && emu->now >= pipe->gc_at)
+		pipe_gc(emu, pipe);
 	if (pipe->nsi >= pipe->sched.flows) {
 		*overflow = true;
 		if (!pipe->si_overflow) {
@@ -245,12 +309,16 @@ static struct ust_emu_queue *q_lookup(struct ust_emu *emu, struct ust_emu_flowse
 {
 	struct ust_emu_flow_id key;
 	ust__emu_flow_apply_mask(fid, &fs->cfg.mask, &key);
+	/* a pipe's own queue has the pipe's mask: one queue per instance, bounded with them */
+	uint32_t bound = fs->is_default ? UINT32_MAX : fs->cfg.flows;
 	for (int pass = 0; pass < 2; pass++) {
 		uint32_t b = q_bucket(fs, &key, si);
 		for (struct ust_emu_queue *q = fs->buckets[b]; q; q = q->hnext)
 			if (q->si == si && ust__emu_flow_eq(&q->id, &key))
 				return q;
-		if (pass == 1 || fs->nqueues < fs->cfg.flows)
+		if (pass == 0 && fs->nqueues >= bound && emu->now >= fs->gc_at)
+			fs_gc(emu, fs);
+		if (pass == 1 || fs->nqueues < bound)
 			break;
 		/* beyond the bound: one shared overflow queue per scheduler instance */
 		*overflow = true;

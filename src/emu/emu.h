@@ -45,6 +45,7 @@
 #define UST_EMU_PROFILE_SAMPLES_MAX 65536u
 #define UST_EMU_TRACE_LINES_MAX (1u << 22)
 #define UST_EMU_MSG_MAX 256u
+#define UST_EMU_GC_INTERVAL_NS 100000000ull	/* at the flows bound, sweep idle ones at most every 100 ms */
 
 #define UST_EMU_COUNTERS(X)                                                            \
 	X(rx_packets)		/* frames entering the instance */                     \
@@ -66,6 +67,7 @@
 	X(reorder)		/* frames held back to be overtaken */                 \
 	X(flow_overflow)	/* packets sent to a shared overflow instance */       \
 	X(flows_created)	/* queue or scheduler instances created */             \
+	X(flows_reclaimed)	/* idle instances freed to make room for new flows */  \
 	X(config_ok) X(config_refused)
 
 struct ust_emu_counters {
@@ -226,6 +228,7 @@ struct ust_emu_flowset {
 	struct ust_emu_queue **buckets;	/* hash of queues by (masked flow, si) */
 	uint32_t nbuckets;
 	uint32_t nqueues;
+	uint64_t gc_at;			/* earliest time of the next sweep for idle queues */
 	struct ust_emu_flowset *next;	/* in emu->flowsets */
 };
 
@@ -289,6 +292,7 @@ struct ust_emu_pipe {
 	struct ust_emu_si *si_list;
 	struct ust_emu_si *si_overflow;	/* shared instance beyond the flows bound */
 	bool configured_as_pipe;	/* "pipe N config" seen (else only "sched N config") */
+	uint64_t gc_at;			/* earliest time of the next sweep for idle instances */
 	struct ust_emu_pipe *next;
 };
 

@@ -138,6 +138,12 @@ static int common_new_queue(struct ust_emu_queue *q)
 	return 0;
 }
 
+/* An idle queue goes away (reclaimed): it is in no heap, only the count changes. */
+static void wf2q_free_queue(struct ust_emu_queue *q)
+{
+	WS(q->si)->nq--;
+}
+
 /* File a backlogged queue in the heap its start time says. */
 static void file_queue(struct wsi *s, struct ust_emu_queue *q)
 {
@@ -201,6 +207,7 @@ const struct ust_emu_sched_alg ust__emu_sched_wf2q = {
 	.new_sched = wf2q_new_sched,
 	.free_sched = common_free_sched,
 	.new_queue = common_new_queue,
+	.free_queue = wf2q_free_queue,
 	.enqueue = common_enqueue,
 	.dequeue = common_dequeue,
 };

@@ -181,7 +181,7 @@ static void test_emu_mask_per_flow_pipes(void **state)
 			ust_emu_input(emu, 0, t_frame(pool, IP(10, 0, 0, h), IP(10, 9, 9, 9), 17, 1, 1, 1014), 0);
 	assert_int_equal(ust_emu_counter(emu, "flows_created"), 10);	/* 5 pipes + 5 queues */
 	struct t_sink s = { 0 };
-	t_run(emu, pool, 0, UINT64_MAX, &s);
+	uint64_t now = t_run(emu, pool, 0, UINT64_MAX, &s);
 	assert_int_equal(s.n, 50);
 	/* the 10th packet of every host is out at 80 ms, as if it were alone */
 	uint64_t last[6] = { 0 };
@@ -194,13 +194,39 @@ static void test_emu_mask_per_flow_pipes(void **state)
 	/* bounded: with flows 2 the 3rd..5th host share one overflow instance */
 	t_cmd(emu, "pipe 1 config bw 1Mbit/s mask src-ip 0xffffffff flows 2");
 	for (uint32_t h = 1; h <= 5; h++)
-		ust_emu_input(emu, 0, t_frame(pool, IP(10, 0, 0, h), IP(10, 9, 9, 9), 17, 1, 1, 1000), 0);
+		ust_emu_input(emu, 0, t_frame(pool, IP(10, 0, 0, h), IP(10, 9, 9, 9), 17, 1, 1, 1000), now);
 	assert_int_equal(ust_emu_counter(emu, "flow_overflow"), 3);
-	uint64_t now = t_run(emu, pool, 0, UINT64_MAX, &s);
+	now = t_run(emu, pool, now, UINT64_MAX, &s);
 	assert_int_equal(s.n, 5);
 	char out[2048];
 	assert_int_equal(ust_emu_command(emu, "pipe show", out, sizeof(out), now), 0);
 	assert_non_null(strstr(out, "3 instance(s) (incl. overflow)"));
+	sink_free(&s);
+
+	/* idle instances are reclaimed at the bound: later flows get their own pipes again */
+	now += 200000000;	/* past the sweep interval */
+	uint64_t reclaimed = ust_emu_counter(emu, "flows_reclaimed");
+	for (uint32_t h = 6; h <= 7; h++)
+		ust_emu_input(emu, 0, t_frame(pool, IP(10, 0, 0, h), IP(10, 9, 9, 9), 17, 1, 1, 1000), now);
+	assert_int_equal(ust_emu_counter(emu, "flow_overflow"), 3);
+	assert_true(ust_emu_counter(emu, "flows_reclaimed") >= reclaimed + 2);
+	now = t_run(emu, pool, now, UINT64_MAX, &s);
+	assert_int_equal(s.n, 2);
+	sink_free(&s);
+
+	/* the same for queues: short flows one after the other never need the overflow queue */
+	t_cmd(emu, "pipe 2 config bw 10Mbit/s type wf2q+");
+	t_cmd(emu, "queue 1 config pipe 2 mask src-port 0xffff flows 2");
+	t_cmd(emu, "add 50 queue 1 udp from any to any 7777");
+	uint64_t over = ust_emu_counter(emu, "flow_overflow");
+	for (uint16_t sp = 1; sp <= 6; sp++) {
+		now += 200000000;
+		for (int k = 0; k < 3; k++)
+			ust_emu_input(emu, 0, t_frame(pool, IP(10, 0, 0, 1), IP(10, 9, 9, 9), 17, sp, 7777, 500), now);
+		now = t_run(emu, pool, now, UINT64_MAX, &s);
+	}
+	assert_int_equal(s.n, 18);
+	assert_int_equal(ust_emu_counter(emu, "flow_overflow"), over);
 	sink_free(&s);
 	ust_emu_destroy(emu);
 	assert_int_equal(ust_pool_available(pool), 512);
