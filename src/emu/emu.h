@@ -381,7 +381,16 @@ static inline int ust__emu_pkt_dir(const struct ust_pkt *pkt)
 }
 
 /* --- glue between the files --- */
-/* emu.c */
+/* emu.c: timer callbacks of a scheduler instance */
+void ust__emu_serve_timer_fn(struct ust_timer *t, uint64_t now);
+void ust__emu_deliver_timer_fn(struct ust_timer *t, uint64_t now);
+/* emu_flows.c */
+struct ust_emu_si *ust__emu_si_lookup(struct ust_emu *emu, struct ust_emu_pipe *pipe,
+				      const struct ust_emu_flow_id *fid, struct ust_pool *pool,
+				      bool *overflow);
+struct ust_emu_queue *ust__emu_q_lookup(struct ust_emu *emu, struct ust_emu_flowset *fs,
+					struct ust_emu_si *si, const struct ust_emu_flow_id *fid,
+					bool *overflow);
 struct ust_emu_pipe *ust__emu_pipe_find(const struct ust_emu *emu, uint32_t id);
 struct ust_emu_flowset *ust__emu_flowset_find(const struct ust_emu *emu, uint32_t id);
 void ust__emu_pipe_flush(struct ust_emu *emu, struct ust_emu_pipe *pipe);

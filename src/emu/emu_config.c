@@ -4,7 +4,8 @@
  * leaves the instance untouched and explains itself naming the word at fault:
  *   pipe 1 config: 'bw': '10Mbps' is not a bandwidth (use 10Mbit/s)
  * Commands: pipe|queue|sched N config ..., pipe|queue|sched N delete, add, delete, flush,
- * show/list. The grammar is documented in docs/EMU.md. Called from ust_emu_command.
+ * show/list. The grammar is documented in docs/EMU.md. Objects (pipes, queues, schedulers)
+ * and the option parsers are here, the rule list in emu_rules.c, "show" in emu_show.c.
  */
 #include <errno.h>
 #include <stdarg.h>
@@ -14,25 +15,9 @@
 #include <strings.h>
 
 #include "core/util.h"
-#include "emu/emu.h"
-#include "emu/emu_values.h"
+#include "emu/emu_parser.h"
 
-#define WORDS_MAX 128
-#define LINE_MAX_LEN 4096
-
-struct parser {
-	char *w[WORDS_MAX];
-	int n;
-	int i;
-	char ctx[64];		/* "pipe 1 config": prefix of every message */
-	char *msg;
-	size_t msglen;
-	uint64_t now;
-};
-
-static int fail(struct parser *p, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
-
-static int fail(struct parser *p, const char *fmt, ...)
+int ust__emu_fail(struct ust_emu_parser *p, const char *fmt, ...)
 {
 	if (p->msg && p->msglen) {
 		int k = snprintf(p->msg, p->msglen, "%s: ", p->ctx);
@@ -48,65 +33,16 @@ static int fail(struct parser *p, const char *fmt, ...)
 	return -EINVAL;
 }
 
-static const char *peek(const struct parser *p, int ahead)
-{
-	return p->i + ahead < p->n ? p->w[p->i + ahead] : NULL;
-}
-
-static const char *take(struct parser *p)
-{
-	return p->i < p->n ? p->w[p->i++] : NULL;
-}
-
-static bool is(const char *w, const char *kw)
-{
-	return w && strcasecmp(w, kw) == 0;
-}
-
-/* Value word for keyword kw, or a "missing value" failure. */
-static int value(struct parser *p, const char *kw, const char **out)
-{
-	*out = take(p);
-	if (!*out)
-		return fail(p, "'%s': missing value", kw);
-	return 0;
-}
-
-/* --- shared option parsers --- */
-
-static int opt_prob(struct parser *p, const char *kw, double *d, uint64_t *p64)
-{
-	const char *v;
-	if (value(p, kw, &v))
-		return -EINVAL;
-	if (ust__emu_parse_prob(v, d))
-		return fail(p, "'%s': '%s' is not a probability (0..1 or N%%)", kw, v);
-	if (p64)
-		*p64 = ust__emu_prob64(*d);
-	return 0;
-}
-
-static int opt_time(struct parser *p, const char *kw, uint64_t *ns)
+static int opt_time(struct ust_emu_parser *p, const char *kw, uint64_t *ns)
 {
 	const char *v;
 	bool used;
 	if (value(p, kw, &v))
 		return -EINVAL;
 	if (ust__emu_parse_time(v, peek(p, 0), ns, &used))
-		return fail(p, "'%s': '%s' is not a time (use 20ms, 500us, 1s)", kw, v);
+		return ust__emu_fail(p, "'%s': '%s' is not a time (use 20ms, 500us, 1s)", kw, v);
 	if (used)
 		p->i++;
-	return 0;
-}
-
-static int opt_uint(struct parser *p, const char *kw, uint64_t min, uint64_t max, uint64_t *out)
-{
-	const char *v;
-	if (value(p, kw, &v))
-		return -EINVAL;
-	if (ust__emu_parse_uint(v, min, max, out))
-		return fail(p, "'%s': '%s' is not a number in %llu..%llu", kw, v,
-			     (unsigned long long)min, (unsigned long long)max);
 	return 0;
 }
 
@@ -119,7 +55,7 @@ static uint32_t pow2_at_least(uint64_t v)
 }
 
 /* mask src-ip M dst-ip M src-port M dst-port M proto M | all */
-static int opt_mask(struct parser *p, struct ust_emu_mask *m)
+static int opt_mask(struct ust_emu_parser *p, struct ust_emu_mask *m)
 {
 	memset(m, 0, sizeof(*m));
 	int fields = 0;
@@ -138,7 +74,7 @@ static int opt_mask(struct parser *p, struct ust_emu_mask *m)
 			if (value(p, kw, &val))
 				return -EINVAL;
 			if (ust__emu_parse_mask32(val, &v32))
-				return fail(p, "'%s': '%s' is not a 32-bit mask (e.g. 0xffffff00, /24)",
+				return ust__emu_fail(p, "'%s': '%s' is not a 32-bit mask (e.g. 0xffffff00, /24)",
 					    kw, val);
 			if (is(kw, "src-ip"))
 				m->src = v32;
@@ -161,13 +97,13 @@ static int opt_mask(struct parser *p, struct ust_emu_mask *m)
 		fields++;
 	}
 	if (!fields)
-		return fail(p, "'mask': expected src-ip, dst-ip, src-port, dst-port, proto or all");
+		return ust__emu_fail(p, "'mask': expected src-ip, dst-ip, src-port, dst-port, proto or all");
 	m->set = m->src || m->dst || m->sport || m->dport || m->proto;
 	return 0;
 }
 
 /* Options that belong to a flowset (queue size, loss, RED, weight, mask...). 1: not ours. */
-static int fs_option(struct parser *p, const char *kw, struct ust_emu_fs_cfg *c, bool *red_seen)
+static int fs_option(struct ust_emu_parser *p, const char *kw, struct ust_emu_fs_cfg *c, bool *red_seen)
 {
 	uint64_t v;
 	if (is(kw, "queue")) {
@@ -176,16 +112,16 @@ static int fs_option(struct parser *p, const char *kw, struct ust_emu_fs_cfg *c,
 		if (value(p, kw, &val))
 			return -EINVAL;
 		if (ust__emu_parse_size(val, peek(p, 0), &v, &bytes, &used))
-			return fail(p, "'queue': '%s' is not a queue size (use 50 or 100KBytes)", val);
+			return ust__emu_fail(p, "'queue': '%s' is not a queue size (use 50 or 100KBytes)", val);
 		if (used)
 			p->i++;
 		if (bytes) {
 			if (v < 1 || v > UST_EMU_QUEUE_BYTES_MAX)
-				return fail(p, "'queue': '%s' is out of range", val);
+				return ust__emu_fail(p, "'queue': '%s' is out of range", val);
 			c->qlimit_bytes = v;
 		} else {
 			if (v < 1 || v > UST_EMU_QUEUE_SLOTS_MAX)
-				return fail(p, "'queue': '%s' is not 1..%u slots", val,
+				return ust__emu_fail(p, "'queue': '%s' is not 1..%u slots", val,
 					    UST_EMU_QUEUE_SLOTS_MAX);
 			c->qlimit_slots = (uint32_t)v;
 			c->qlimit_bytes = 0;
@@ -204,7 +140,7 @@ static int fs_option(struct parser *p, const char *kw, struct ust_emu_fs_cfg *c,
 		if (sscanf(val, "%lf/%lu/%lu/%lf%c", &wq, &minth, &maxth, &maxp, &tail) != 4 ||
 		    !(wq > 0 && wq <= 1) || !(maxp > 0 && maxp <= 1) || minth >= maxth ||
 		    maxth > 0xffffffffu)
-			return fail(p, "'%s': '%s' is not w_q/min_th/max_th/max_p (e.g. 0.002/5/15/0.1)",
+			return ust__emu_fail(p, "'%s': '%s' is not w_q/min_th/max_th/max_p (e.g. 0.002/5/15/0.1)",
 				    kw, val);
 		c->red = is(kw, "red");
 		c->gred = is(kw, "gred");
@@ -264,7 +200,7 @@ static void sched_defaults(struct ust_emu_sched_cfg *c)
 	c->buckets = UST_EMU_BUCKETS_DEFAULT;
 }
 
-static int sched_option(struct parser *p, const char *kw, struct ust_emu_sched_cfg *c,
+static int sched_option(struct ust_emu_parser *p, const char *kw, struct ust_emu_sched_cfg *c,
 			bool *type_seen, bool *mask_seen)
 {
 	uint64_t v;
@@ -274,7 +210,7 @@ static int sched_option(struct parser *p, const char *kw, struct ust_emu_sched_c
 			return -EINVAL;
 		const struct ust_emu_sched_alg *alg = ust__emu_sched_find(val);
 		if (!alg)
-			return fail(p, "'%s': '%s' is not a scheduler (fifo, prio, drr, wf2q+, qfq)",
+			return ust__emu_fail(p, "'%s': '%s' is not a scheduler (fifo, prio, drr, wf2q+, qfq)",
 				    kw, val);
 		c->alg = alg;
 		*type_seen = true;
@@ -295,23 +231,23 @@ static int sched_option(struct parser *p, const char *kw, struct ust_emu_sched_c
 	return 1;
 }
 
-static int load_profile(struct parser *p, const char *kw, const char *path,
+static int load_profile(struct ust_emu_parser *p, const char *kw, const char *path,
 			struct ust_emu_profile **out)
 {
 	char *text = NULL;
 	char m[UST_EMU_MSG_MAX];
 	int err = ust__emu_read_file(path, &text, 1u << 20);
 	if (err)
-		return fail(p, "'%s': '%s': %s", kw, path, strerror(-err));
+		return ust__emu_fail(p, "'%s': '%s': %s", kw, path, strerror(-err));
 	err = ust__emu_profile_parse(text, out, m, sizeof(m));
 	free(text);
 	if (err)
-		return fail(p, "'%s': '%s': %s", kw, path, err == -EINVAL ? m : strerror(-err));
+		return ust__emu_fail(p, "'%s': '%s': %s", kw, path, err == -EINVAL ? m : strerror(-err));
 	return 0;
 }
 
 /* Options of the link (pipe only). 1: not ours. */
-static int link_option(struct parser *p, const char *kw, struct ust_emu_link_cfg *l)
+static int link_option(struct ust_emu_parser *p, const char *kw, struct ust_emu_link_cfg *l)
 {
 	const char *val;
 	if (is(kw, "bw") || is(kw, "bandwidth")) {
@@ -319,7 +255,7 @@ static int link_option(struct parser *p, const char *kw, struct ust_emu_link_cfg
 		if (value(p, kw, &val))
 			return -EINVAL;
 		if (ust__emu_parse_bw2(val, peek(p, 0), &l->bw_bps, &used))
-			return fail(p, "'%s': '%s' is not a bandwidth (use 10Mbit/s)", kw, val);
+			return ust__emu_fail(p, "'%s': '%s' is not a bandwidth (use 10Mbit/s)", kw, val);
 		if (used)
 			p->i++;
 		return 0;
@@ -332,7 +268,7 @@ static int link_option(struct parser *p, const char *kw, struct ust_emu_link_cfg
 		if (value(p, kw, &val))
 			return -EINVAL;
 		if (ust__emu_parse_size(val, peek(p, 0), &v, &bytes, &used) || v > (1ull << 40))
-			return fail(p, "'burst': '%s' is not a size in bytes (e.g. 15KBytes)", val);
+			return ust__emu_fail(p, "'burst': '%s' is not a size in bytes (e.g. 15KBytes)", val);
 		if (used)
 			p->i++;
 		l->burst_bytes = v;
@@ -355,13 +291,13 @@ static int link_option(struct parser *p, const char *kw, struct ust_emu_link_cfg
 			return -EINVAL;
 		int err = ust__emu_read_file(val, &text, 64u << 20);
 		if (err)
-			return fail(p, "'trace': '%s': %s", val, strerror(-err));
+			return ust__emu_fail(p, "'trace': '%s': %s", val, strerror(-err));
 		ust__emu_trace_put(l->trace);
 		l->trace = NULL;
 		err = ust__emu_trace_parse(text, &l->trace, m, sizeof(m));
 		free(text);
 		if (err)
-			return fail(p, "'trace': '%s': %s", val, err == -EINVAL ? m : strerror(-err));
+			return ust__emu_fail(p, "'trace': '%s': %s", val, err == -EINVAL ? m : strerror(-err));
 		snprintf(l->trace_path, sizeof(l->trace_path), "%s", val);
 		return 0;
 	}
@@ -472,7 +408,7 @@ static struct ust_emu_flowset *flowset_new(uint32_t id, const struct ust_emu_fs_
  * changes of link parameters; a change of scheduler, masks, weights or bounds rebuilds the
  * instances (held packets are dropped and counted in drop_flush).
  */
-static int pipe_commit(struct ust_emu *emu, struct parser *p, uint32_t id,
+static int pipe_commit(struct ust_emu *emu, struct ust_emu_parser *p, uint32_t id,
 		       struct ust_emu_link_cfg *link, const struct ust_emu_sched_cfg *sched,
 		       const struct ust_emu_fs_cfg *fscfg, bool as_pipe)
 {
@@ -485,7 +421,7 @@ static int pipe_commit(struct ust_emu *emu, struct parser *p, uint32_t id,
 			free(pipe);
 			free(b);
 			ust__emu_flowset_free(emu, fs);
-			return fail(p, "out of memory");
+			return ust__emu_fail(p, "out of memory");
 		}
 		pipe->id = id;
 		pipe->link = *link;
@@ -514,7 +450,7 @@ static int pipe_commit(struct ust_emu *emu, struct parser *p, uint32_t id,
 		if (!nb || !nqb) {
 			free(nb);
 			free(nqb);
-			return fail(p, "out of memory");
+			return ust__emu_fail(p, "out of memory");
 		}
 		ust__emu_pipe_flush(emu, pipe);
 		free(pipe->buckets);
@@ -534,7 +470,7 @@ static int pipe_commit(struct ust_emu *emu, struct parser *p, uint32_t id,
 	return 0;
 }
 
-static int cmd_pipe_config(struct ust_emu *emu, struct parser *p, uint32_t id)
+static int cmd_pipe_config(struct ust_emu *emu, struct ust_emu_parser *p, uint32_t id)
 {
 	struct ust_emu_link_cfg link = { 0 };
 	struct ust_emu_sched_cfg sched;
@@ -552,13 +488,13 @@ static int cmd_pipe_config(struct ust_emu *emu, struct parser *p, uint32_t id)
 		if (r == 1)
 			r = fs_option(p, kw, &fs, &red_seen);
 		if (r == 1)
-			r = fail(p, "'%s': unknown option", kw);
+			r = ust__emu_fail(p, "'%s': unknown option", kw);
 		err = r;
 	}
 	if (!err && red_seen) {
 		uint64_t limit = fs.qlimit_bytes ? fs.qlimit_bytes : fs.qlimit_slots;
 		if (fs.max_th > limit)
-			err = fail(p, "'red': max_th %u is above the queue size %llu", fs.max_th,
+			err = ust__emu_fail(p, "'red': max_th %u is above the queue size %llu", fs.max_th,
 				   (unsigned long long)limit);
 	}
 	if (err) {
@@ -581,7 +517,7 @@ static int cmd_pipe_config(struct ust_emu *emu, struct parser *p, uint32_t id)
 	return err;
 }
 
-static int cmd_sched_config(struct ust_emu *emu, struct parser *p, uint32_t id)
+static int cmd_sched_config(struct ust_emu *emu, struct ust_emu_parser *p, uint32_t id)
 {
 	struct ust_emu_sched_cfg sched;
 	struct ust_emu_fs_cfg dummy;
@@ -597,7 +533,7 @@ static int cmd_sched_config(struct ust_emu *emu, struct parser *p, uint32_t id)
 			sched.buckets = dummy.buckets;
 		}
 		if (r == 1)
-			r = fail(p, "'%s': unknown option", kw);
+			r = ust__emu_fail(p, "'%s': unknown option", kw);
 		if (r)
 			return r;
 	}
@@ -624,7 +560,7 @@ static int cmd_sched_config(struct ust_emu *emu, struct parser *p, uint32_t id)
 	return err;
 }
 
-static int cmd_queue_config(struct ust_emu *emu, struct parser *p, uint32_t id)
+static int cmd_queue_config(struct ust_emu *emu, struct ust_emu_parser *p, uint32_t id)
 {
 	struct ust_emu_fs_cfg c;
 	bool red_seen = false, pipe_seen = false;
@@ -642,24 +578,24 @@ static int cmd_queue_config(struct ust_emu *emu, struct parser *p, uint32_t id)
 		} else {
 			r = fs_option(p, kw, &c, &red_seen);
 			if (r == 1)
-				r = fail(p, "'%s': unknown option", kw);
+				r = ust__emu_fail(p, "'%s': unknown option", kw);
 		}
 		if (r)
 			return r;
 	}
 	if (!pipe_seen)
-		return fail(p, "'pipe': missing (queue N config pipe M ...)");
+		return ust__emu_fail(p, "'pipe': missing (queue N config pipe M ...)");
 	if (red_seen) {
 		uint64_t limit = c.qlimit_bytes ? c.qlimit_bytes : c.qlimit_slots;
 		if (c.max_th > limit)
-			return fail(p, "'red': max_th %u is above the queue size %llu", c.max_th,
+			return ust__emu_fail(p, "'red': max_th %u is above the queue size %llu", c.max_th,
 				    (unsigned long long)limit);
 	}
 	struct ust_emu_flowset *fs = ust__emu_flowset_find(emu, id);
 	if (!fs) {
 		fs = flowset_new(id, &c);
 		if (!fs)
-			return fail(p, "out of memory");
+			return ust__emu_fail(p, "out of memory");
 		fs->next = emu->flowsets;
 		emu->flowsets = fs;
 		return 0;
@@ -667,7 +603,7 @@ static int cmd_queue_config(struct ust_emu *emu, struct parser *p, uint32_t id)
 	if (fs_structural_change(&fs->cfg, &c)) {
 		struct ust_emu_queue **nb = calloc(c.buckets, sizeof(*nb));
 		if (!nb)
-			return fail(p, "out of memory");
+			return ust__emu_fail(p, "out of memory");
 		if (fs->pipe)
 			ust__emu_pipe_flush(emu, fs->pipe);
 		free(fs->buckets);
@@ -678,7 +614,7 @@ static int cmd_queue_config(struct ust_emu *emu, struct parser *p, uint32_t id)
 	return 0;
 }
 
-static int cmd_object_delete(struct ust_emu *emu, struct parser *p, const char *what,
+static int cmd_object_delete(struct ust_emu *emu, struct ust_emu_parser *p, const char *what,
 			     uint32_t id)
 {
 	if (is(what, "queue")) {
@@ -686,7 +622,7 @@ static int cmd_object_delete(struct ust_emu *emu, struct parser *p, const char *
 		while (*pp && (*pp)->id != id)
 			pp = &(*pp)->next;
 		if (!*pp)
-			return fail(p, "'%u': no such queue", id);
+			return ust__emu_fail(p, "'%u': no such queue", id);
 		struct ust_emu_flowset *fs = *pp;
 		if (fs->pipe)
 			ust__emu_pipe_flush(emu, fs->pipe);
@@ -698,224 +634,15 @@ static int cmd_object_delete(struct ust_emu *emu, struct parser *p, const char *
 	while (*pp && (*pp)->id != id)
 		pp = &(*pp)->next;
 	if (!*pp)
-		return fail(p, "'%u': no such %s", id, what);
+		return ust__emu_fail(p, "'%u': no such %s", id, what);
 	struct ust_emu_pipe *pipe = *pp;
 	*pp = pipe->next;
 	ust__emu_pipe_free(emu, pipe);
 	return 0;
 }
 
-/* --- rules --- */
-
-static int parse_addr(struct parser *p, const char *dirword, struct ust_emu_addr_match *a)
-{
-	const char *w = take(p);
-	memset(a, 0, sizeof(*a));
-	if (is(w, "not")) {
-		a->negate = true;
-		w = take(p);
-	}
-	if (!w)
-		return fail(p, "'%s': missing address", dirword);
-	if (is(w, "any"))
-		return 0;
-	char buf[64];
-	snprintf(buf, sizeof(buf), "%s", w);
-	char *sep = strpbrk(buf, "/:");
-	uint32_t mask = 0xffffffffu;
-	if (sep) {
-		char kind = *sep;
-		*sep = '\0';
-		if (kind == '/') {
-			uint64_t n;
-			if (ust__emu_parse_uint(sep + 1, 0, 32, &n))
-				return fail(p, "'%s': '%s' is not an address (A.B.C.D[/N], any)",
-					    dirword, w);
-			mask = n ? 0xffffffffu << (32 - n) : 0;
-		} else if (ust__emu_parse_ipv4(sep + 1, &mask)) {
-			return fail(p, "'%s': '%s' is not an address (A.B.C.D[/N], any)", dirword, w);
-		}
-	}
-	if (ust__emu_parse_ipv4(buf, &a->addr))
-		return fail(p, "'%s': '%s' is not an address (A.B.C.D[/N], any)", dirword, w);
-	a->mask = mask;
-	a->addr &= mask;
-	return 0;
-}
-
-static bool looks_like_ports(const char *w)
-{
-	return w && w[0] >= '0' && w[0] <= '9' && !strchr(w, '.');
-}
-
-static int parse_ports_word(struct parser *p, const char *kw, struct ust_emu_port_match *pm)
-{
-	const char *v;
-	if (value(p, kw, &v))
-		return -EINVAL;
-	int err = ust__emu_parse_ports(v, pm);
-	if (err == -E2BIG)
-		return fail(p, "'%s': '%s' has more than %u ranges", kw, v, UST_EMU_PORT_RANGES_MAX);
-	if (err)
-		return fail(p, "'%s': '%s' is not a port list (80,443,1000-2000 or any)", kw, v);
-	return 0;
-}
-
-static int parse_proto(struct parser *p, const char *w, unsigned *proto)
-{
-	uint64_t v;
-	if (is(w, "ip") || is(w, "ipv4"))
-		*proto = UST_EMU_PROTO_IP;
-	else if (is(w, "all"))
-		*proto = UST_EMU_PROTO_ALL;
-	else if (is(w, "tcp"))
-		*proto = 6;
-	else if (is(w, "udp"))
-		*proto = 17;
-	else if (is(w, "icmp"))
-		*proto = 1;
-	else if (is(w, "sctp"))
-		*proto = 132;
-	else if (ust__emu_parse_uint(w, 1, 255, &v) == 0)
-		*proto = (unsigned)v;
-	else
-		return fail(p, "'%s' is not a protocol (ip, all, tcp, udp, icmp, sctp or 1..255)", w);
-	return 0;
-}
-
-static bool is_proto_word(const char *w)
-{
-	return is(w, "ip") || is(w, "ipv4") || is(w, "all") || is(w, "tcp") || is(w, "udp") ||
-	       is(w, "icmp") || is(w, "sctp") || (w && w[0] >= '1' && w[0] <= '9' && !strchr(w, '.'));
-}
-
-static int cmd_add(struct ust_emu *emu, struct parser *p)
-{
-	struct ust_emu_rule r = { .prob64 = UINT64_MAX, .prob = 1.0, .dir = -1,
-				  .proto = UST_EMU_PROTO_IP };
-	uint64_t v;
-	const char *w = peek(p, 0);
-	if (w && w[0] >= '0' && w[0] <= '9') {
-		if (opt_uint(p, "add", 1, UST_EMU_ID_MAX, &v))
-			return -EINVAL;
-		r.num = (uint32_t)v;
-	} else {
-		uint32_t last = emu->nrules ? emu->rules[emu->nrules - 1].num : 0;
-		r.num = last + 100 > UST_EMU_ID_MAX ? UST_EMU_ID_MAX : last + 100;
-	}
-	snprintf(p->ctx, sizeof(p->ctx), "add %u", r.num);
-	if (is(peek(p, 0), "prob")) {
-		p->i++;
-		if (opt_prob(p, "prob", &r.prob, &r.prob64))
-			return -EINVAL;
-		if (r.prob >= 1.0)
-			r.prob64 = UINT64_MAX;
-	}
-	w = take(p);
-	if (is(w, "pipe") || is(w, "queue")) {
-		r.action = is(w, "pipe") ? UST_EMU_ACT_PIPE : UST_EMU_ACT_QUEUE;
-		if (opt_uint(p, w, 1, UST_EMU_ID_MAX, &v))
-			return -EINVAL;
-		r.target = (uint32_t)v;
-	} else if (is(w, "allow") || is(w, "accept") || is(w, "pass") || is(w, "permit")) {
-		r.action = UST_EMU_ACT_ALLOW;
-	} else if (is(w, "deny") || is(w, "drop")) {
-		r.action = UST_EMU_ACT_DENY;
-	} else if (!w) {
-		return fail(p, "missing action (pipe N, queue N, allow, deny)");
-	} else {
-		return fail(p, "'%s' is not an action (pipe N, queue N, allow, deny)", w);
-	}
-	/* body: [PROTO] [from A [ports] to B [ports]] then options, in any order */
-	if (is_proto_word(peek(p, 0))) {
-		if (parse_proto(p, take(p), &r.proto))
-			return -EINVAL;
-	}
-	if (is(peek(p, 0), "from")) {
-		p->i++;
-		if (parse_addr(p, "from", &r.src))
-			return -EINVAL;
-		if (looks_like_ports(peek(p, 0)) && parse_ports_word(p, "from", &r.sport))
-			return -EINVAL;
-		if (!is(peek(p, 0), "to"))
-			return fail(p, "'%s': expected 'to'", peek(p, 0) ? peek(p, 0) : "end of line");
-		p->i++;
-		if (parse_addr(p, "to", &r.dst))
-			return -EINVAL;
-		if (looks_like_ports(peek(p, 0)) && parse_ports_word(p, "to", &r.dport))
-			return -EINVAL;
-	}
-	while ((w = take(p)) != NULL) {
-		int err = 0;
-		if (is(w, "in") || is(w, "out")) {
-			r.dir = is(w, "in") ? UST_EMU_DIR_IN : UST_EMU_DIR_OUT;
-		} else if (is(w, "src-port")) {
-			err = parse_ports_word(p, w, &r.sport);
-		} else if (is(w, "dst-port")) {
-			err = parse_ports_word(p, w, &r.dport);
-		} else if (is(w, "src-ip")) {
-			err = parse_addr(p, "src-ip", &r.src);
-		} else if (is(w, "dst-ip")) {
-			err = parse_addr(p, "dst-ip", &r.dst);
-		} else if (is(w, "proto")) {
-			const char *pw;
-			err = value(p, w, &pw);
-			if (!err)
-				err = parse_proto(p, pw, &r.proto);
-		} else {
-			err = fail(p, "'%s': unknown rule option", w);
-		}
-		if (err)
-			return err;
-	}
-	if (emu->nrules >= UST_EMU_RULES_MAX)
-		return fail(p, "too many rules (max %u)", UST_EMU_RULES_MAX);
-	struct ust_emu_rule *nr = realloc(emu->rules, sizeof(*nr) * (emu->nrules + 1));
-	if (!nr)
-		return fail(p, "out of memory");
-	emu->rules = nr;
-	/* after every rule with a number <= ours (ipfw keeps equal numbers in order) */
-	uint32_t pos = emu->nrules;
-	while (pos > 0 && emu->rules[pos - 1].num > r.num)
-		pos--;
-	memmove(&emu->rules[pos + 1], &emu->rules[pos], sizeof(r) * (emu->nrules - pos));
-	emu->rules[pos] = r;
-	emu->nrules++;
-	return 0;
-}
-
-static int cmd_delete_rules(struct ust_emu *emu, struct parser *p)
-{
-	uint32_t nums[WORDS_MAX];
-	int count = 0;
-	const char *w;
-	while ((w = take(p)) != NULL) {
-		uint64_t v;
-		if (ust__emu_parse_uint(w, 1, UST_EMU_ID_MAX, &v))
-			return fail(p, "'%s' is not a rule number", w);
-		bool found = false;
-		for (uint32_t i = 0; i < emu->nrules; i++)
-			found |= emu->rules[i].num == v;
-		if (!found)
-			return fail(p, "'%s': no such rule", w);
-		nums[count++] = (uint32_t)v;
-	}
-	if (!count)
-		return fail(p, "missing rule number");
-	uint32_t j = 0;
-	for (uint32_t i = 0; i < emu->nrules; i++) {
-		bool del = false;
-		for (int k = 0; k < count; k++)
-			del |= emu->rules[i].num == nums[k];
-		if (!del)
-			emu->rules[j++] = emu->rules[i];
-	}
-	emu->nrules = j;
-	return 0;
-}
-
 /* pipe|queue|sched ... */
-static int cmd_object(struct ust_emu *emu, struct parser *p, const char *what, char *out,
+static int cmd_object(struct ust_emu *emu, struct ust_emu_parser *p, const char *what, char *out,
 		      size_t outlen)
 {
 	const char *w = take(p);
@@ -938,16 +665,16 @@ static int cmd_object(struct ust_emu *emu, struct parser *p, const char *what, c
 	if (is(w, "delete")) {	/* "pipe delete N [N...]" */
 		const char *nw;
 		if (!peek(p, 0))
-			return fail(p, "'delete': missing number");
+			return ust__emu_fail(p, "'delete': missing number");
 		for (int k = 0; (nw = peek(p, k)) != NULL; k++)
 			if (ust__emu_parse_uint(nw, 1, UST_EMU_ID_MAX, &v))
-				return fail(p, "'%s' is not a %s number", nw, what);
+				return ust__emu_fail(p, "'%s' is not a %s number", nw, what);
 		for (int k = 0; (nw = peek(p, k)) != NULL; k++) {
 			ust__emu_parse_uint(nw, 1, UST_EMU_ID_MAX, &v);
 			bool exists = is(what, "queue") ? ust__emu_flowset_find(emu, (uint32_t)v) != NULL
 							 : ust__emu_pipe_find(emu, (uint32_t)v) != NULL;
 			if (!exists)
-				return fail(p, "'%s': no such %s", nw, what);
+				return ust__emu_fail(p, "'%s': no such %s", nw, what);
 		}
 		while ((nw = take(p)) != NULL) {
 			ust__emu_parse_uint(nw, 1, UST_EMU_ID_MAX, &v);
@@ -956,7 +683,7 @@ static int cmd_object(struct ust_emu *emu, struct parser *p, const char *what, c
 		return 0;
 	}
 	if (ust__emu_parse_uint(w, 1, UST_EMU_ID_MAX, &v))
-		return fail(p, "'%s' is not a %s number (1..%u)", w, what, UST_EMU_ID_MAX);
+		return ust__emu_fail(p, "'%s' is not a %s number (1..%u)", w, what, UST_EMU_ID_MAX);
 	uint32_t id = (uint32_t)v;
 	const char *verb = take(p);
 	snprintf(p->ctx, sizeof(p->ctx), "%s %u %s", what, id, verb ? verb : "");
@@ -969,7 +696,7 @@ static int cmd_object(struct ust_emu *emu, struct parser *p, const char *what, c
 	}
 	if (is(verb, "delete")) {
 		if (peek(p, 0))
-			return fail(p, "'%s': unexpected word", peek(p, 0));
+			return ust__emu_fail(p, "'%s': unexpected word", peek(p, 0));
 		return cmd_object_delete(emu, p, what, id);
 	}
 	if (is(verb, "show") || is(verb, "list")) {
@@ -977,17 +704,17 @@ static int cmd_object(struct ust_emu *emu, struct parser *p, const char *what, c
 			ust__emu_show(emu, out, outlen);
 		return 0;
 	}
-	return fail(p, "'%s': expected config, delete or show", verb ? verb : "end of line");
+	return ust__emu_fail(p, "'%s': expected config, delete or show", verb ? verb : "end of line");
 }
 
-static int tokenize(struct parser *p, char *buf)
+static int tokenize(struct ust_emu_parser *p, char *buf)
 {
 	char *hash = strchr(buf, '#');
 	if (hash)
 		*hash = '\0';
 	char *save = NULL;
 	for (char *t = strtok_r(buf, " \t\r\n", &save); t; t = strtok_r(NULL, " \t\r\n", &save)) {
-		if (p->n == WORDS_MAX)
+		if (p->n == UST_EMU_WORDS_MAX)
 			return -E2BIG;
 		p->w[p->n++] = t;
 	}
@@ -997,25 +724,25 @@ static int tokenize(struct parser *p, char *buf)
 int ust_emu_command(struct ust_emu *emu, const char *line, char *out, size_t outlen,
 		    uint64_t now)
 {
-	struct parser p = { .msg = out, .msglen = outlen, .now = now };
+	struct ust_emu_parser p = { .msg = out, .msglen = outlen, .now = now };
 	if (out && outlen)
 		out[0] = '\0';
 	if (!emu || !line)
 		return -EINVAL;
 	if (now > emu->now)
 		ust_emu_advance(emu, now);
-	size_t len = strnlen(line, LINE_MAX_LEN + 1);
+	size_t len = strnlen(line, UST_EMU_LINE_MAX + 1);
 	snprintf(p.ctx, sizeof(p.ctx), "config");
-	if (len > LINE_MAX_LEN) {
+	if (len > UST_EMU_LINE_MAX) {
 		emu->counters.config_refused++;
-		return fail(&p, "line longer than %u characters", LINE_MAX_LEN);
+		return ust__emu_fail(&p, "line longer than %u characters", UST_EMU_LINE_MAX);
 	}
-	char buf[LINE_MAX_LEN + 1];
+	char buf[UST_EMU_LINE_MAX + 1];
 	memcpy(buf, line, len);
 	buf[len] = '\0';
 	if (tokenize(&p, buf)) {
 		emu->counters.config_refused++;
-		return fail(&p, "more than %u words", WORDS_MAX);
+		return ust__emu_fail(&p, "more than %u words", UST_EMU_WORDS_MAX);
 	}
 	if (is(peek(&p, 0), "ipfw") || is(peek(&p, 0), "dnctl"))
 		p.i++;
@@ -1032,9 +759,9 @@ int ust_emu_command(struct ust_emu *emu, const char *line, char *out, size_t out
 		snprintf(what, sizeof(what), "%s", is(cmd, "pipe") ? "pipe" : is(cmd, "queue") ? "queue" : "sched");
 		err = cmd_object(emu, &p, what, out, outlen);
 	} else if (is(cmd, "add")) {
-		err = cmd_add(emu, &p);
+		err = ust__emu_cmd_add(emu, &p);
 	} else if (is(cmd, "delete")) {
-		err = cmd_delete_rules(emu, &p);
+		err = ust__emu_cmd_delete_rules(emu, &p);
 	} else if (is(cmd, "flush")) {
 		emu->nrules = 0;
 		err = 0;
@@ -1043,7 +770,7 @@ int ust_emu_command(struct ust_emu *emu, const char *line, char *out, size_t out
 			ust__emu_show(emu, out, outlen);
 		err = 0;
 	} else {
-		err = fail(&p, "unknown command (pipe, queue, sched, add, delete, flush, show)");
+		err = ust__emu_fail(&p, "unknown command (pipe, queue, sched, add, delete, flush, show)");
 	}
 	if (err) {
 		emu->counters.config_refused++;
@@ -1057,17 +784,17 @@ int ust_emu_command(struct ust_emu *emu, const char *line, char *out, size_t out
 int ust_emu_configure(struct ust_emu *emu, const char *text, char *out, size_t outlen,
 		      uint64_t now)
 {
-	char line[LINE_MAX_LEN + 2];
+	char line[UST_EMU_LINE_MAX + 2];
 	char m[UST_EMU_MSG_MAX];
 	unsigned lineno = 0;
 	while (text && *text) {
 		const char *nl = strchr(text, '\n');
 		size_t len = nl ? (size_t)(nl - text) : strlen(text);
 		lineno++;
-		if (len > LINE_MAX_LEN) {
+		if (len > UST_EMU_LINE_MAX) {
 			if (out && outlen)
 				snprintf(out, outlen, "line %u: longer than %u characters", lineno,
-					 LINE_MAX_LEN);
+					 UST_EMU_LINE_MAX);
 			return -EINVAL;
 		}
 		memcpy(line, text, len);
