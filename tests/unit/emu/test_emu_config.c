@@ -1,0 +1,296 @@
+/*
+ * Configuration language: every documented form is accepted, bad lines are refused with a
+ * message naming the word at fault, and a refused line changes nothing (the instance's
+ * "show" output is byte-for-byte the same before and after).
+ */
+#include "emu_test_util.h"
+
+#include <unistd.h>
+
+struct fixture {
+	struct ust_pool *pool;
+	struct ust_emu *emu;
+};
+
+static int setup(void **state)
+{
+	struct fixture *f = calloc(1, sizeof(*f));
+	f->pool = t_pool(256);
+	f->emu = t_emu(f->pool, 1, 0);
+	*state = f;
+	return 0;
+}
+
+static int teardown(void **state)
+{
+	struct fixture *f = *state;
+	ust_emu_destroy(f->emu);
+	ust_pool_destroy(f->pool);
+	free(f);
+	return 0;
+}
+
+static void accepted(struct ust_emu *emu, const char *line)
+{
+	char msg[1024];
+	int err = ust_emu_command(emu, line, msg, sizeof(msg), 0);
+	if (err)
+		fail_msg("'%s' refused: %s", line, msg);
+}
+
+/* Refused, the message names `word`, and show is unchanged. */
+static void refused(struct ust_emu *emu, const char *line, const char *word)
+{
+	static char before[65536], after[65536];
+	char msg[1024];
+	ust_emu_command(emu, "show", before, sizeof(before), 0);
+	int err = ust_emu_command(emu, line, msg, sizeof(msg), 0);
+	if (err != -EINVAL)
+		fail_msg("'%s' accepted (err %d)", line, err);
+	if (!strstr(msg, word))
+		fail_msg("'%s': message '%s' does not name '%s'", line, msg, word);
+	ust_emu_command(emu, "show", after, sizeof(after), 0);
+	/* the counter line differs (config_refused); compare everything before it */
+	char *cb = strstr(before, "# counters:"), *ca = strstr(after, "# counters:");
+	if (cb)
+		*cb = '\0';
+	if (ca)
+		*ca = '\0';
+	if (strcmp(before, after) != 0)
+		fail_msg("'%s' changed the configuration:\n%s\n---\n%s", line, before, after);
+}
+
+static void test_emu_config_documented_forms(void **state)
+{
+	struct fixture *f = *state;
+	static const char *const lines[] = {
+		"pipe 1 config bw 10Mbit/s delay 20ms queue 50 plr 0.01",
+		"pipe 2 config bw 1MByte/s queue 100KBytes",
+		"pipe 3 config bw 1.5Mbit/s delay 1.5ms",
+		"ipfw pipe 10 config bw 256 Kbit/s delay 20ms",
+		"ipfw pipe 11 config bw 4 Mbit/s delay 5ms",
+		"pipe 4 config bw 0 delay 0",
+		"pipe 5 config bw 100 delay 20",
+		"pipe 6 config bw 1Gbit/s delay 100us queue 1000 red 0.002/30/80/0.1",
+		"pipe 7 config bw 10Mbit/s queue 100 gred 0.002/30/80/0.1",
+		"pipe 8 config bw 10Mbit/s burst 15KBytes",
+		"pipe 9 config bw 2Mbit/s jitter 5ms normal",
+		"pipe 12 config jitter 5ms pareto reorder 0.1 delay 3ms dup 1% corrupt 0.001",
+		"pipe 13 config ge 0.01 0.3 0 1 reorder gap 5",
+		"pipe 14 config bw 1Mbit/s type drr quantum 3000",
+		"ipfw pipe 15 config sched qfq mask src-ip 0xffffff00 bw 1 Mbit/s",
+		"pipe 16 config bw 1Mbit/s mask dst-ip /24 src-port 0xffff flows 100 buckets 64",
+		"pipe 17 config bw 1Mbit/s mask all",
+		"sched 18 config type wf2q+",
+		"sched 19 config type prio mask proto 0xff",
+		"sched 1 config type fifo",
+		"ipfw queue 1 config pipe 15 weight 10 mask src-ip 0xffffffff",
+		"ipfw queue 2 config pipe 15 weight 4 mask src-ip 0xffffffff",
+		"queue 3 config sched 19 priority 7 queue 20KBytes plr 0.5%",
+		"add 100 pipe 1 ip from any to any",
+		"add 110 prob 0.5 pipe 2 tcp from 10.0.0.0/8 80,443,1000-2000 to not 10.1.2.3 out",
+		"add 120 queue 1 udp from 10.0.0.1:255.255.0.0 to any 53 in",
+		"add 130 deny icmp from any to any",
+		"add 140 allow all from any to any",
+		"ipfw add 100 pipe 10 out dst-port 2000-3000",
+		"ipfw add 200 pipe 11 in src-port 2000-3000",
+		"ipfw add 300 allow ip from any to any",
+		"ipfw add 100 queue 1 in dst-port 22,53",
+		"ipfw add 200 queue 2 in dst-port any",
+		"add pipe 3 proto 17 src-ip 192.168.0.0/16 dst-ip any",
+		"# a comment",
+		"",
+		"pipe 3 config bw 2Mbit/s   # reconfigure in place",
+		"delete 130",
+		"delete 110 120",
+		"queue 3 delete",
+		"pipe delete 13 14",
+		"sched 19 delete",
+		"show",
+		"pipe show",
+		"flush",
+	};
+	for (size_t i = 0; i < sizeof(lines) / sizeof(lines[0]); i++)
+		accepted(f->emu, lines[i]);
+}
+
+static void test_emu_config_refuses_naming_word(void **state)
+{
+	struct fixture *f = *state;
+	accepted(f->emu, "pipe 1 config bw 10Mbit/s delay 20ms");
+	accepted(f->emu, "queue 1 config pipe 1 weight 5");
+	accepted(f->emu, "add 100 pipe 1 ip from any to any");
+
+	char msg[512];
+	assert_int_equal(ust_emu_command(f->emu, "pipe 1 config bw 10Mbps", msg, sizeof(msg), 0),
+			 -EINVAL);
+	assert_string_equal(msg, "pipe 1 config: 'bw': '10Mbps' is not a bandwidth (use 10Mbit/s)");
+
+	refused(f->emu, "pipe 1 config bw 10Mbps", "10Mbps");
+	refused(f->emu, "pipe 1 config bw 5Mbit/s delay 20parsecs", "20parsecs");
+	refused(f->emu, "pipe 1 config bw 5Mbit/s queue lots", "lots");
+	refused(f->emu, "pipe 1 config bw 5Mbit/s plr 1.5", "1.5");
+	refused(f->emu, "pipe 1 config bw 5Mbit/s plr", "plr");
+	refused(f->emu, "pipe 1 config bw 5Mbit/s red 0.002/80/30/0.1", "0.002/80/30/0.1");
+	refused(f->emu, "pipe 1 config bw 5Mbit/s queue 10 red 0.002/5/15/0.1", "max_th");
+	refused(f->emu, "pipe 1 config bw 5Mbit/s sched wfq", "wfq");
+	refused(f->emu, "pipe 1 config bw 5Mbit/s mask src-ip 0xffffffff00", "0xffffffff00");
+	refused(f->emu, "pipe 1 config bw 5Mbit/s mask", "mask");
+	refused(f->emu, "pipe 1 config bw 5Mbit/s frobnicate 3", "frobnicate");
+	refused(f->emu, "pipe 1 config profile /nonexistent/profile", "/nonexistent/profile");
+	refused(f->emu, "pipe 1 config trace /nonexistent/trace", "/nonexistent/trace");
+	refused(f->emu, "pipe 0 config bw 1Mbit/s", "'0'");
+	refused(f->emu, "pipe 70000 config bw 1Mbit/s", "70000");
+	refused(f->emu, "pipe x config", "'x'");
+	refused(f->emu, "pipe 1 reconfigure", "reconfigure");
+	refused(f->emu, "queue 2 config weight 3", "pipe");
+	refused(f->emu, "queue 2 config pipe 1 weight 0", "'0'");
+	refused(f->emu, "queue 2 config pipe 1 priority 99", "99");
+	refused(f->emu, "sched 2 config type bogus", "bogus");
+	refused(f->emu, "add 200 pipe x ip from any to any", "'x'");
+	refused(f->emu, "add 200 shape 1 ip from any to any", "shape");
+	refused(f->emu, "add 200 pipe 1 xtp from any to any", "xtp");
+	refused(f->emu, "add 200 pipe 1 ip from 10.0.0.300 to any", "10.0.0.300");
+	refused(f->emu, "add 200 pipe 1 ip from 10.0.0.0/33 to any", "10.0.0.0/33");
+	refused(f->emu, "add 200 pipe 1 ip from any 80-20 to any", "80-20");
+	refused(f->emu, "add 200 pipe 1 ip from any to any 70000", "70000");
+	refused(f->emu, "add 200 pipe 1 ip from any any", "any");
+	refused(f->emu, "add 200 pipe 1 ip from any to any sideways", "sideways");
+	refused(f->emu, "add 200 prob 2 pipe 1 ip from any to any", "'2'");
+	refused(f->emu, "delete 555", "555");
+	refused(f->emu, "delete 100 555", "555");
+	refused(f->emu, "pipe 7 delete", "'7'");
+	refused(f->emu, "queue 7 delete", "'7'");
+	refused(f->emu, "teleport 1", "teleport");
+	/* the good configuration is still there */
+	char out[4096];
+	assert_int_equal(ust_emu_command(f->emu, "show", out, sizeof(out), 0), 0);
+	assert_non_null(strstr(out, "pipe 1 config bw 10Mbit/s delay 20ms"));
+	assert_non_null(strstr(out, "queue 1 config pipe 1"));
+	assert_non_null(strstr(out, "add 00100 pipe 1 ip from any to any"));
+	assert_true(ust_emu_counter(f->emu, "config_refused") > 30);
+}
+
+static void test_emu_config_show_round_trip(void **state)
+{
+	struct fixture *f = *state;
+	accepted(f->emu, "pipe 1 config bw 1500Kbit/s delay 250us queue 20KBytes plr 0.25 type drr quantum 3000 mask src-ip 0xffffff00");
+	accepted(f->emu, "queue 4 config pipe 1 weight 7 priority 2 queue 30 red 0.5/5/10/0.25");
+	accepted(f->emu, "add 10 prob 0.5 queue 4 tcp from 10.1.0.0/16 22,1000-2000 to not 10.2.3.4 out");
+	char a[4096], b[4096];
+	assert_int_equal(ust_emu_command(f->emu, "show", a, sizeof(a), 0), 0);
+	/* replay every non-comment line of show into a fresh instance: same show */
+	struct ust_emu *e2 = t_emu(f->pool, 1, 0);
+	char copy[4096];
+	strcpy(copy, a);
+	char *save = NULL;
+	for (char *l = strtok_r(copy, "\n", &save); l; l = strtok_r(NULL, "\n", &save))
+		if (l[0] != '#')
+			accepted(e2, l);
+	assert_int_equal(ust_emu_command(e2, "show", b, sizeof(b), 0), 0);
+	/* statistics comments differ (rule counters are zero in both; config counters not) */
+	*strstr(a, "# counters:") = '\0';
+	*strstr(b, "# counters:") = '\0';
+	assert_string_equal(a, b);
+	ust_emu_destroy(e2);
+}
+
+static void test_emu_config_files(void **state)
+{
+	struct fixture *f = *state;
+	char dir[] = "/tmp/ust-emu-cfg-XXXXXX";
+	assert_non_null(mkdtemp(dir));
+	char prof[128], trace[128], cfg[128], bad[128], msg[512];
+	snprintf(prof, sizeof(prof), "%s/profile", dir);
+	snprintf(trace, sizeof(trace), "%s/trace", dir);
+	snprintf(cfg, sizeof(cfg), "%s/emu.conf", dir);
+	snprintf(bad, sizeof(bad), "%s/bad.conf", dir);
+	FILE *fp = fopen(prof, "w");
+	fprintf(fp, "name wifi\nsamples 100\nbw 1Mbit/s\nloss-level 0.9\nprob delay\n0.0 1\n1.0 3\n");
+	fclose(fp);
+	fp = fopen(trace, "w");
+	fprintf(fp, "1\n1\n2\n4\n");
+	fclose(fp);
+	fp = fopen(cfg, "w");
+	fprintf(fp, "# test\npipe 1 config bw 1Mbit/s profile %s\npipe 2 config trace %s delay 10ms\n"
+		    "add 100 pipe 1 ip from any to any out\nadd 200 pipe 2 ip from any to any in\n",
+		prof, trace);
+	fclose(fp);
+	fp = fopen(bad, "w");
+	fprintf(fp, "pipe 3 config bw 1Mbit/s\npipe 4 config bw fast\n");
+	fclose(fp);
+	assert_int_equal(ust_emu_configure_file(f->emu, cfg, msg, sizeof(msg), 0), 0);
+	assert_int_equal(ust_emu_configure_file(f->emu, bad, msg, sizeof(msg), 0), -EINVAL);
+	assert_non_null(strstr(msg, "line 2:"));
+	assert_non_null(strstr(msg, "'fast'"));
+
+	/* a bad profile names its line and word */
+	fp = fopen(prof, "w");
+	fprintf(fp, "name x\nsamples 10\nprob delay\n0.5 banana\n");
+	fclose(fp);
+	char line[256];
+	snprintf(line, sizeof(line), "pipe 5 config profile %s", prof);
+	refused(f->emu, line, "banana");
+	fp = fopen(trace, "w");
+	fprintf(fp, "5\n3\n");
+	fclose(fp);
+	snprintf(line, sizeof(line), "pipe 5 config trace %s", trace);
+	refused(f->emu, line, "back in time");
+	unlink(prof);
+	unlink(trace);
+	unlink(cfg);
+	unlink(bad);
+	rmdir(dir);
+}
+
+/* Every configuration line shown in docs/EMU.md is accepted (lines naming files excepted). */
+static void test_emu_config_docs_examples(void **state)
+{
+	struct fixture *f = *state;
+	const char *src = getenv("USTACK_SOURCE");
+	char path[512];
+	snprintf(path, sizeof(path), "%s/docs/EMU.md", src ? src : ".");
+	FILE *fp = fopen(path, "r");
+	if (!fp) {
+		print_message("skipped: %s not found\n", path);
+		return;
+	}
+	char line[1024];
+	bool in_code = false;
+	int applied = 0;
+	while (fgets(line, sizeof(line), fp)) {
+		line[strcspn(line, "\n")] = '\0';
+		if (strncmp(line, "```", 3) == 0) {
+			in_code = !in_code;
+			continue;
+		}
+		if (!in_code || strstr(line, "trace ") || strstr(line, "profile ") ||
+		    strstr(line, "ustack-emu") || strstr(line, "EOF") || strstr(line, ".prof") ||
+		    strchr(line, 0x27) /* quoted: an error message */ ||
+		    strchr(line, 0x5b) /* [optional]: a synopsis */)
+			continue;
+		const char *w = line;
+		if (strncmp(w, "ipfw ", 5) == 0)
+			w += 5;
+		if (strncmp(w, "pipe ", 5) && strncmp(w, "queue ", 6) && strncmp(w, "sched ", 6) &&
+		    strncmp(w, "add ", 4))
+			continue;
+		accepted(f->emu, line);
+		applied++;
+	}
+	fclose(fp);
+	print_message("%d configuration lines from docs/EMU.md accepted\n", applied);
+	assert_true(applied >= 20);
+}
+
+int main(void)
+{
+	const struct CMUnitTest tests[] = {
+		cmocka_unit_test_setup_teardown(test_emu_config_documented_forms, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_emu_config_refuses_naming_word, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_emu_config_show_round_trip, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_emu_config_files, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_emu_config_docs_examples, setup, teardown),
+	};
+	return cmocka_run_group_tests(tests, NULL, NULL);
+}
