@@ -188,15 +188,20 @@ int ust_tool_common_option(struct ust_tool *t, int opt, const char *arg)
 
 void ust_tool_bad_option(const struct ust_tool *t, int opt, char *const argv[])
 {
-	/* getopt leaves the offending word at argv[optind - 1]; optopt is the short letter. */
+	/*
+	 * getopt leaves the offending word at argv[optind - 1]; optopt is the short letter, or
+	 * the long option's code (not a letter) for a long option missing its value.
+	 */
 	const char *word = optind > 0 ? argv[optind - 1] : "?";
+	bool is_long = word[0] == '-' && word[1] == '-';
+	bool short_opt = optopt > 0 && optopt < 128 && !is_long;
 
 	if (opt == ':') {
-		if (optopt)
+		if (short_opt)
 			ust_tool_error(t, "-%c: needs a value (try --help)", optopt);
 		else
 			ust_tool_error(t, "%s: needs a value (try --help)", word);
-	} else if (optopt && !(word[0] == '-' && word[1] == '-')) {
+	} else if (short_opt) {
 		ust_tool_error(t, "-%c: unknown option (try --help)", optopt);
 	} else {
 		ust_tool_error(t, "%s: unknown option (try --help)", word);

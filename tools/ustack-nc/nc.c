@@ -93,6 +93,8 @@ static int parse_args(struct nc *nc, int argc, char **argv)
 	}
 	if (t->help)
 		return 0;
+	if (ust_tool_check_required(t) < 0)
+		return -1;
 	npos = argc - optind;
 	if (nc->listen) {
 		if (npos == 1) {
@@ -121,7 +123,7 @@ static int parse_args(struct nc *nc, int argc, char **argv)
 		nc->raddr.sin_family = AF_INET;
 		nc->raddr.sin_port = htons(port);
 	}
-	return ust_tool_check_required(t);
+	return 0;
 }
 
 int nc_write_stdout(struct nc *nc, const uint8_t *buf, size_t len)

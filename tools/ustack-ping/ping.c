@@ -121,6 +121,8 @@ static int parse_args(struct ping *p, int argc, char **argv)
 	}
 	if (t->help)
 		return 0;
+	if (ust_tool_check_required(t) < 0)
+		return -1;
 	if (optind >= argc) {
 		ust_tool_error(t, "DESTINATION: missing (try --help)");
 		return -1;
@@ -134,7 +136,7 @@ static int parse_args(struct ping *p, int argc, char **argv)
 	inet_ntop(AF_INET, &p->dest, p->dest_str, sizeof(p->dest_str));
 	if (p->flood && !p->interval_given)
 		p->interval_ns = 0;
-	return ust_tool_check_required(t);
+	return 0;
 }
 
 static void fill_request(struct ping *p, uint16_t seq)
