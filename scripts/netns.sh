@@ -14,8 +14,9 @@
 #   ns_veth NS1 DEV1 CIDR1 NS2 DEV2 [CIDR2]
 #                            veth pair across two namespaces; CIDR2 "" leaves DEV2 without
 #                            an address (for a ustack program on --if afpacket:DEV2);
-#                            tx checksum offload is turned off on both ends so AF_PACKET
-#                            readers see complete checksums
+#                            NS_VETH_TX_OFF=1 turns tx checksum offload off on both ends
+#                            (by default the kernel hands AF_PACKET readers partial checksums,
+#                            as it does on real veth/virtio links)
 #   ns_bg NS LOG CMD...      run CMD in NS in the background, output to LOG; sets NS_PID
 #                            (stdin from $NS_IN, default /dev/null; stderr to $NS_ERR if set)
 #   ns_stop PID [SECONDS]    SIGTERM, wait (default 10 s, then SIGKILL); returns the exit status
@@ -83,8 +84,10 @@ ns_veth() {
 	ip -n "$ns1" link add "$dev1" type veth peer name "$dev2" netns "$ns2" || return 1
 	[[ -n $cidr1 ]] && ip -n "$ns1" addr add "$cidr1" dev "$dev1"
 	[[ -n $cidr2 ]] && ip -n "$ns2" addr add "$cidr2" dev "$dev2"
-	ip netns exec "$ns1" ethtool -K "$dev1" tx off >/dev/null 2>&1 || true
-	ip netns exec "$ns2" ethtool -K "$dev2" tx off >/dev/null 2>&1 || true
+	if [[ ${NS_VETH_TX_OFF:-0} == 1 ]]; then
+		ip netns exec "$ns1" ethtool -K "$dev1" tx off >/dev/null 2>&1 || true
+		ip netns exec "$ns2" ethtool -K "$dev2" tx off >/dev/null 2>&1 || true
+	fi
 	ip -n "$ns1" link set "$dev1" up && ip -n "$ns2" link set "$dev2" up
 }
 
