@@ -21,6 +21,7 @@
 #include <stdint.h>
 
 #include "core/config.h"
+#include "core/counters.h"
 
 #define UST_PKT_NONE UINT32_MAX	/* "no packet" in index-linked lists */
 
@@ -56,11 +57,16 @@ struct ust_pool_stats {
 	uint64_t free;		/* buffers returned to the pool */
 	uint64_t alloc_fail;	/* allocation refused: pool exhausted */
 	uint64_t in_use_max;	/* high-water mark of buffers in use */
+	/* Added by core: refused frees. Neither ever touches the free stack. */
+	uint64_t double_free;	/* free of a buffer whose refcnt was already 0: ignored */
+	uint64_t bad_free;	/* pointer not in this pool, or free stack found corrupt: ignored */
 };
 
 struct ust_pool_config {
 	uint32_t count;		/* number of buffers, >= 1 */
-	uint32_t buf_size;	/* bytes per buffer incl. headroom: 2048 or 65536 typical, <= UST_PKT_BUF_SIZE_MAX */
+	uint32_t buf_size;	/* bytes per buffer incl. headroom: 2048 or 65536 typical, a multiple of
+				 * 64 in [UST_PKT_BUF_SIZE_MIN, UST_PKT_BUF_SIZE_MAX] (buffers are
+				 * 64-byte aligned) */
 	uint32_t headroom;	/* bytes reserved in front of data at alloc, < buf_size */
 	bool shared;		/* back the region with a memfd (see ust_pool_memfd) */
 };
@@ -83,7 +89,9 @@ struct ust_pool {
 
 /*
  * Create a pool. Returns 0 and *out, or a negative errno: -EINVAL for a bad config
- * (zero count, headroom >= buf_size, buf_size out of range), -ENOMEM, or the memfd error.
+ * (zero count or count > UST_POOL_COUNT_MAX, headroom >= buf_size, buf_size out of range or
+ * not a multiple of 64), -ENOMEM, or the memfd error. A shared pool's memfd is sealed
+ * against shrinking and growing, so a peer cannot make the mapping fault under us.
  */
 int ust_pool_create(struct ust_pool **out, const struct ust_pool_config *cfg);
 
@@ -91,14 +99,28 @@ int ust_pool_create(struct ust_pool **out, const struct ust_pool_config *cfg);
  * Map a pool created by another process from its memfd (received over SCM_RIGHTS).
  * The region header is validated (magic, sizes, that it fits the file); a region that
  * does not check out gives -EINVAL. The caller keeps ownership of memfd.
+ * Every offset is recomputed from count and buf_size; the memfd must carry F_SEAL_SHRINK
+ * (ust_pool_create sets it), otherwise -EINVAL. Free-stack contents and packet metadata
+ * written by a peer are bounds-checked on use, so a hostile peer can starve us of buffers
+ * but not make us access memory outside the region.
  */
 int ust_pool_attach(struct ust_pool **out, int memfd);
 
 /* Unmap and free. Buffers still in use are simply gone; no callbacks. NULL is allowed. */
 void ust_pool_destroy(struct ust_pool *pool);
 
-/* Bytes a region for count buffers of buf_size takes (page-rounded). */
+/* Bytes a region for count buffers of buf_size takes (page-rounded); 0 if count or buf_size is invalid. */
 size_t ust_pool_region_size(uint32_t count, uint32_t buf_size);
+
+/* The pool's statistics as a named counter group ("pool"). Added by core. */
+struct ust_counter_group ust_pool_counter_group(const struct ust_pool *pool);
+
+/*
+ * Added by core: true when a packet's metadata is consistent with its pool (index matches
+ * its slot, head + len within the buffer). Use it on metadata a peer could have written
+ * (a shared pool) before touching the bytes.
+ */
+bool ust_pkt_valid(const struct ust_pool *pool, const struct ust_pkt *pkt);
 
 /* Number of buffers currently free. */
 uint32_t ust_pool_available(const struct ust_pool *pool);
@@ -112,7 +134,14 @@ struct ust_pkt *ust_pkt_alloc(struct ust_pool *pool);
 /* Take up to n buffers into out[]; returns how many were taken (may be fewer than n). */
 unsigned ust_pkt_alloc_batch(struct ust_pool *pool, struct ust_pkt **out, unsigned n);
 
-/* Drop one reference; the buffer returns to the pool when the last one goes. NULL is allowed. */
+/*
+ * Drop one reference; the buffer returns to the pool when the last one goes. NULL is allowed.
+ * A free of a buffer whose refcnt is already 0 (double free) is ignored and counted in
+ * stats.double_free, in every build type (no assert, so tests can exercise it); a pointer that
+ * is not one of this pool's packets is ignored and counted in stats.bad_free. The free stack is
+ * never corrupted by either. A stale free after the buffer was reallocated cannot be detected:
+ * it drops the new owner's reference.
+ */
 void ust_pkt_free(struct ust_pool *pool, struct ust_pkt *pkt);
 void ust_pkt_free_batch(struct ust_pool *pool, struct ust_pkt **pkts, unsigned n);
 
@@ -201,6 +230,7 @@ static inline void ust_pkt_trim(struct ust_pkt *pkt, uint32_t len)
  * Index-linked FIFO of packets through pkt->next: the queue used everywhere a module holds
  * packets (ARP waiters, reassembly, emulator queues). O(1) push and pop, no allocation.
  */
+/* A packet's len must not change while it sits in a queue (bytes would drift). */
 struct ust_pkt_queue {
 	uint32_t head;
 	uint32_t tail;

@@ -21,11 +21,16 @@ struct ust_timer_wheel;
 /* Runs from ust_timer_wheel_advance. The timer is already stopped; it may restart itself. */
 typedef void (*ust_timer_fn)(struct ust_timer *timer, uint64_t now);
 
+/*
+ * Lists are singly linked forward with a back pointer to the link that points at the node
+ * (the previous node's `next`, or the list's `first`): O(1) unlink with a one-word list head.
+ */
 struct ust_timer {
 	struct ust_timer *next;
-	struct ust_timer *prev;	/* NULL when not pending */
+	struct ust_timer **prev;	/* NULL when not pending */
 	uint64_t expires;	/* ns, injected clock */
 	ust_timer_fn fn;
+	uint32_t bucket;	/* private: which list holds the timer (level * SLOTS + slot, ...) */
 };
 
 #define UST_TIMER_LEVELS 4
@@ -43,6 +48,10 @@ struct ust_timer_wheel {
 	struct ust_timer_list slots[UST_TIMER_LEVELS][UST_TIMER_SLOTS];
 	struct ust_timer_list overflow;	/* beyond the top level's range; re-filed as time passes */
 	uint64_t fired;			/* counters */
+	/* Private, added by core: */
+	uint64_t now;			/* `now` of the last advance (or init) */
+	struct ust_timer_list due;	/* started with an expiry <= now: fire on the next advance */
+	uint64_t occupied[UST_TIMER_LEVELS][UST_TIMER_SLOTS / 64];	/* non-empty slot bitmap */
 };
 
 /* granularity_ns > 0; now is the current injected time. */
