@@ -370,11 +370,16 @@ int ust_tool_wait(struct ust_tool *t, uint64_t until_ns, struct ust_tool_event *
 	uint64_t deadline, wake;
 	int timeout_ms, n, stored = 0;
 
-	ust_stack_poll(t->stack, now);
+	/*
+	 * Frames processed here may have made a socket readable (a reply can arrive while the
+	 * poll flushes the request): then do not sleep, let the tool look at its sockets first.
+	 */
+	int frames = ust_stack_poll(t->stack, now);
+
 	deadline = ust_stack_next_deadline(t->stack);
 	wake = until_ns < deadline ? until_ns : deadline;
 	now = ust_now();
-	if (wake <= now)
+	if (frames > 0 || wake <= now)
 		timeout_ms = 0;
 	else if (wake == UINT64_MAX)
 		timeout_ms = -1;

@@ -111,9 +111,10 @@ int ust_tool_watch_fd(struct ust_tool *t, int fd, uint32_t events, uint32_t tag)
 int ust_tool_unwatch_fd(struct ust_tool *t, int fd);
 
 /*
- * One turn of the event loop: poll the stack (process frames, timers, flush transmits), sleep
- * until a frame, a watched fd, a signal, the stack's next deadline or `until_ns` (absolute,
- * ust_now() clock; UINT64_MAX: no limit; 0: do not sleep), then poll the stack again.
+ * One turn of the event loop: poll the stack (process frames, timers, flush transmits); unless
+ * that processed frames, sleep until a frame, a watched fd, a signal, the stack's next deadline
+ * or `until_ns` (absolute, ust_now() clock; UINT64_MAX: no limit; 0: do not sleep); then poll
+ * the stack again. The caller then looks at its sockets (non-blocking calls).
  * Returns the number of tool events stored (<= max); t->stop_signal is set by signals.
  */
 int ust_tool_wait(struct ust_tool *t, uint64_t until_ns, struct ust_tool_event *ev, int max);
