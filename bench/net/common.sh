@@ -5,6 +5,10 @@
 #   - veth va 10.88.2.1/24 to namespace A, ustack-nc on afpacket:vb as 10.88.2.2 ("ustack-afpacket")
 # The ustack responders are pinned to CPU $US_CPU (default: the last one), the Linux side to
 # CPU $LX_CPU (default 0), so a user-level stack gets a core of its own as it would in use.
+# They run with real-time priority (US_SCHED, default "chrt -f 10"; US_SCHED= for the normal
+# scheduler): the kernel answers pings in softirq context, ahead of every process, while a
+# user-level stack is a process, and on a loaded machine (other engineers compiling) ordinary
+# scheduling delays it by tens to hundreds of ms. US_BUSY=1 adds --busy-poll (never sleeps).
 set -uo pipefail
 SRC=$(cd "$(dirname "${BASH_SOURCE[0]}")/../.." && pwd)
 BUILD=${1:-${USTACK_BUILD:-$SRC/build/normal}}
@@ -12,6 +16,9 @@ BUILD=${1:-${USTACK_BUILD:-$SRC/build/normal}}
 NC=$BUILD/tools/ustack-nc/ustack-nc
 FLOOD=$BUILD/bench/net/icmp-flood
 NCPU=$(nproc)
+US_SCHED=${US_SCHED-chrt -f 10}
+US_OPTS=()
+[[ ${US_BUSY:-0} == 1 ]] && US_OPTS+=(--busy-poll)
 LX_CPU=${LX_CPU:-0}
 US_CPU=${US_CPU:-$((NCPU - 1))}
 OUT=$SRC/bench/net
@@ -38,15 +45,18 @@ bench_setup() {
 	# Ping sockets (SOCK_DGRAM ICMP) for root: the kernel demultiplexes replies by identifier
 	# instead of copying every reply to every raw socket of 1000 pingers.
 	ip netns exec "$NS_P" sysctl -qw net.ipv4.ping_group_range="0 2147483647"
-	ip netns exec "$NS_P" sysctl -qw net.core.netdev_max_backlog=10000
-	NS_ERR=$T/us-tap.err ns_bg "$NS_P" "$T/us-tap.out" taskset -c "$US_CPU" \
-		"$NC" --if tap:ut0 --ip 10.88.0.2/24 -v -u -l -p 7 -d
+	# shellcheck disable=SC2086
+	NS_ERR=$T/us-tap.err ns_bg "$NS_P" "$T/us-tap.out" taskset -c "$US_CPU" $US_SCHED \
+		"$NC" --if tap:ut0 --ip 10.88.0.2/24 -v -u -l -p 7 -d "${US_OPTS[@]}"
 	US_TAP_PID=$NS_PID
-	NS_ERR=$T/us-af.err ns_bg "$NS_A" "$T/us-af.out" taskset -c "$US_CPU" \
-		"$NC" --if afpacket:vb --ip 10.88.2.2/24 -v -u -l -p 7 -d
+	# shellcheck disable=SC2086
+	NS_ERR=$T/us-af.err ns_bg "$NS_A" "$T/us-af.out" taskset -c "$US_CPU" $US_SCHED \
+		"$NC" --if afpacket:vb --ip 10.88.2.2/24 -v -u -l -p 7 -d "${US_OPTS[@]}"
 	US_AF_PID=$NS_PID
 	ns_wait_for "$T/us-tap.err" "mac " 10 || { cat "$T/us-tap.err"; exit 1; }
 	ns_wait_for "$T/us-af.err" "mac " 10 || { cat "$T/us-af.err"; exit 1; }
+	echo "ustack responders: CPU $US_CPU, scheduler '${US_SCHED:-SCHED_OTHER}', options '${US_OPTS[*]}';" \
+		"Linux side: CPU $LX_CPU; load average: $(cut -d' ' -f1-3 /proc/loadavg)"
 	for t in ustack-tap kernel-veth ustack-afpacket; do
 		ip netns exec "$NS_P" ping -c 2 -i 0.2 -W 2 "${TARGET_IP[$t]}" >/dev/null ||
 			{ echo "$t (${TARGET_IP[$t]}) does not answer pings" >&2; exit 1; }

@@ -6,6 +6,8 @@
 #
 #   bench/net/icmp-pps.sh [BUILD_DIR]     env: PPS_SECONDS=5 PPS_RATE=0 (0: as fast as possible)
 source "$(dirname "$0")/common.sh"
+exec > >(tee "$OUT/icmp-pps.txt") 2>&1
+echo "# $0 $* ($(date -u +%FT%TZ), $(nproc) CPUs)"
 SECS=${PPS_SECONDS:-5}
 RATE=${PPS_RATE:-0}
 [[ -x $FLOOD ]] || { echo "$FLOOD missing: build first" >&2; exit 1; }

@@ -9,6 +9,8 @@
 # can answer, so the figure shows latency under concurrency (GoNet's question), not saturation;
 # a load step takes 5 s. Writes bench/net/ping-latency.csv and bench/net/ping-latency.png.
 source "$(dirname "$0")/common.sh"
+exec > >(tee "$OUT/ping-latency.txt") 2>&1
+echo "# $0 $* ($(date -u +%FT%TZ), $(nproc) CPUs)"
 LOADS=${LOADS:-1 10 100 500 1000}
 COUNT=${COUNT:-50}
 INTERVAL=${INTERVAL:-0.1}
@@ -67,7 +69,7 @@ for r in rows:
 rtt = {(r["target"], int(r["load"])): float(r["mean_rtt_ms"]) for r in rows}
 loss = {(r["target"], int(r["load"])): float(r["loss_pct"]) for r in rows}
 print()
-print("mean RTT in ms (loss %) by concurrent pingers, %s pings each, interval %s s" % (sys.argv[3], sys.argv[4]))
+print("mean RTT in ms (loss %%) by concurrent pingers, %s pings each, interval %s s" % (sys.argv[3], sys.argv[4]))
 print("%-8s" % "pingers" + "".join("%22s" % t for t in targets) + "%18s" % "tap/kernel")
 for l in loads:
     line = "%-8d" % l
@@ -87,9 +89,11 @@ except ImportError:
 fig, ax = plt.subplots(figsize=(7, 4.5))
 for t in targets:
     ax.plot(loads, [rtt.get((t, l), float("nan")) for l in loads], marker="o", label=t)
-ax.plot([1, 1000], [0.234, 0.717], "k:", marker="x", label="GoNet (paper)")
-ax.plot([1, 1000], [0.074, 3.279], "k--", marker="+", label="tapip (paper)")
+# The paper gives only its endpoints (1 and 1000 pingers): markers, no line between them.
+ax.plot([1, 1000], [0.234, 0.717], "kx", markersize=9, label="GoNet (paper)")
+ax.plot([1, 1000], [0.074, 3.279], "k+", markersize=11, label="tapip (paper)")
 ax.set_xscale("log")
+ax.set_yscale("log")
 ax.set_xlabel("concurrent pingers")
 ax.set_ylabel("mean RTT (ms)")
 ax.set_title("Ping latency under concurrent pingers (%s pings each, -i %s)" % (sys.argv[3], sys.argv[4]))

@@ -181,6 +181,9 @@ int ust_tool_common_option(struct ust_tool *t, int opt, const char *arg)
 	case UST_TOOL_OPT_HELP:
 		t->help = true;
 		return 1;
+	case UST_TOOL_OPT_BUSY_POLL:
+		t->busy_poll = true;
+		return 1;
 	default:
 		return 0;
 	}
@@ -218,6 +221,7 @@ void ust_tool_common_usage(FILE *f)
 	      "  --pcap FILE      capture every frame the stack sends and receives\n"
 	      "  --no-offload     TAP: plain frames, no checksum/segmentation offload\n"
 	      "  --stats          print the stack's counters on stderr at exit\n"
+	      "  --busy-poll      poll the link without ever sleeping (lowest latency; burns a core)\n"
 	      "  --help           this text\n"
 	      "Exit status: 0 success, 1 runtime error, 2 usage error.\n", f);
 }
@@ -379,7 +383,7 @@ int ust_tool_wait(struct ust_tool *t, uint64_t until_ns, struct ust_tool_event *
 	deadline = ust_stack_next_deadline(t->stack);
 	wake = until_ns < deadline ? until_ns : deadline;
 	now = ust_now();
-	if (frames > 0 || wake <= now)
+	if (frames > 0 || wake <= now || t->busy_poll)
 		timeout_ms = 0;
 	else if (wake == UINT64_MAX)
 		timeout_ms = -1;

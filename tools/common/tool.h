@@ -34,6 +34,7 @@ enum {
 	UST_TOOL_OPT_NO_OFFLOAD,
 	UST_TOOL_OPT_STATS,
 	UST_TOOL_OPT_HELP,
+	UST_TOOL_OPT_BUSY_POLL,
 	UST_TOOL_OPT_FIRST_FREE,	/* tools number their own long-only options from here */
 };
 
@@ -46,7 +47,8 @@ enum {
 	{ "pcap", required_argument, NULL, UST_TOOL_OPT_PCAP },               \
 	{ "no-offload", no_argument, NULL, UST_TOOL_OPT_NO_OFFLOAD },         \
 	{ "stats", no_argument, NULL, UST_TOOL_OPT_STATS },                   \
-	{ "help", no_argument, NULL, UST_TOOL_OPT_HELP }
+	{ "help", no_argument, NULL, UST_TOOL_OPT_HELP },                     \
+	{ "busy-poll", no_argument, NULL, UST_TOOL_OPT_BUSY_POLL }
 
 /* Tag of the events ust_tool_wait returns for the tool's own fds (stack/signal are internal). */
 struct ust_tool_event {
@@ -59,6 +61,7 @@ struct ust_tool {
 	struct ust_stack_config cfg;	/* filled by the common options */
 	bool print_stats;		/* --stats: dump every counter to stderr on exit */
 	bool help;			/* --help was given */
+	bool busy_poll;			/* --busy-poll: never sleep in the kernel (a core of its own) */
 	struct ust_stack *stack;	/* NULL until ust_tool_open */
 	int epfd;			/* kernel epoll: stack fd, signalfd, tool fds */
 	int sigfd;			/* SIGINT/SIGTERM/SIGHUP, blocked and read here */
