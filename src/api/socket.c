@@ -209,8 +209,9 @@ static bool port_taken(struct ust_stack *st, const struct ust__sock *s, uint32_t
 			continue;
 		struct ust__demux_key k = ust__demux_key_make(proto, addrs[i], port, 0, 0);
 		for (struct ust__demux_node *n = ust__demux_lookup(&st->demux, &k); n; n = ust__demux_next(n)) {
-			const struct ust__sock *o = n->owner;
-			bool share = ((s->flags & o->flags) & (UST_SOCK_F_REUSEADDR | UST_SOCK_F_REUSEPORT)) != 0;
+			/* n->owner may be a protocol's own object (a lingering TCP connection): look
+			 * only at what the node says about sharing */
+			bool share = (s->flags & n->share & (UST_SOCK_F_REUSEADDR | UST_SOCK_F_REUSEPORT)) != 0;
 			if (!share)
 				return true;
 		}
@@ -243,6 +244,7 @@ int ust__sock_bind_port(struct ust_stack *st, struct ust__sock *s, uint32_t addr
 	s->lport = port;
 	s->flags |= UST_SOCK_F_BOUND;
 	struct ust__demux_key k = ust__demux_key_make((uint8_t)s->ops->protocol, addr, port, 0, 0);
+	s->bind_node.share = s->flags & (UST_SOCK_F_REUSEADDR | UST_SOCK_F_REUSEPORT);
 	return ust__demux_insert(&st->demux, &s->bind_node, &k);
 }
 

@@ -212,6 +212,11 @@ static inline uint32_t ust_pool_free_top(const struct ust_pool *pool)
 	return top <= pool->count ? top : 0;
 }
 
+int ust_pool_memfd(const struct ust_pool *pool)
+{
+	return pool->memfd;
+}
+
 uint32_t ust_pool_available(const struct ust_pool *pool)
 {
 	return ust_pool_free_top(pool);
@@ -232,69 +237,63 @@ bool ust_pkt_valid(const struct ust_pool *pool, const struct ust_pkt *pkt)
 	       pkt->len <= pool->buf_size - pkt->head;
 }
 
-/* Pop one index, or NULL. Entries are checked: an index out of range, or one whose buffer is
- * still referenced (a duplicate), means the stack was corrupted; it is dropped and counted. */
-static inline struct ust_pkt *ust_pool_pop(struct ust_pool *pool)
+/* A fresh packet: one reference, empty data after the headroom, no flags. */
+static inline struct ust_pkt *ust_pool_take(struct ust_pool *pool, uint32_t idx)
 {
-	for (;;) {
-		uint32_t top = ust_pool_free_top(pool);
-		if (UST_UNLIKELY(top == 0))
-			return NULL;
-		uint32_t idx = pool->free_stack[top - 1];
-		pool->region->free_top = top - 1;
-		if (UST_LIKELY(idx < pool->count && pool->meta[idx].refcnt == 0)) {
-			struct ust_pkt *pkt = &pool->meta[idx];
-			pkt->index = idx;
-			pkt->refcnt = 1;
-			pkt->next = UST_PKT_NONE;
-			pkt->head = pool->headroom;
-			pkt->len = 0;
-			pkt->flags = 0;
-			pkt->csum_start = 0;
-			pkt->csum_offset = 0;
-			pkt->gso_size = 0;
-			pkt->l3_offset = 0;
-			pkt->l4_offset = 0;
-			pkt->timestamp = 0;
-			pkt->user = 0;
-			return pkt;
-		}
-		pool->stats.bad_free++;
-	}
+	struct ust_pkt *pkt = &pool->meta[idx];
+	*pkt = (struct ust_pkt){ .index = idx, .refcnt = 1, .next = UST_PKT_NONE,
+				 .head = pool->headroom };
+	return pkt;
 }
 
-static inline void ust_pool_note_in_use(struct ust_pool *pool)
+/* A free-stack entry is usable if it is in range and its buffer is unreferenced; anything
+ * else (only a peer scribbling on a shared region can cause it) is dropped and counted. */
+static inline bool ust_pool_entry_ok(struct ust_pool *pool, uint32_t idx)
 {
-	uint64_t in_use = pool->count - ust_pool_free_top(pool);
+	if (UST_LIKELY(idx < pool->count && pool->meta[idx].refcnt == 0))
+		return true;
+	pool->stats.bad_free++;
+	return false;
+}
+
+static inline void ust_pool_note_in_use(struct ust_pool *pool, uint32_t top)
+{
+	uint64_t in_use = pool->count - top;
 	if (in_use > pool->stats.in_use_max)
 		pool->stats.in_use_max = in_use;
 }
 
 struct ust_pkt *ust_pkt_alloc(struct ust_pool *pool)
 {
-	struct ust_pkt *pkt = ust_pool_pop(pool);
-	if (UST_UNLIKELY(!pkt)) {
-		pool->stats.alloc_fail++;
-		return NULL;
+	uint32_t top = ust_pool_free_top(pool);
+	while (top > 0) {
+		uint32_t idx = pool->free_stack[--top];
+		if (UST_LIKELY(ust_pool_entry_ok(pool, idx))) {
+			pool->region->free_top = top;
+			pool->stats.alloc++;
+			ust_pool_note_in_use(pool, top);
+			return ust_pool_take(pool, idx);
+		}
 	}
-	pool->stats.alloc++;
-	ust_pool_note_in_use(pool);
-	return pkt;
+	pool->region->free_top = 0;
+	pool->stats.alloc_fail++;
+	return NULL;
 }
 
 unsigned ust_pkt_alloc_batch(struct ust_pool *pool, struct ust_pkt **out, unsigned n)
 {
+	uint32_t top = ust_pool_free_top(pool);
 	unsigned got = 0;
-	while (got < n) {
-		struct ust_pkt *pkt = ust_pool_pop(pool);
-		if (!pkt) {
-			pool->stats.alloc_fail++;
-			break;
-		}
-		out[got++] = pkt;
+	while (got < n && top > 0) {
+		uint32_t idx = pool->free_stack[--top];
+		if (UST_LIKELY(ust_pool_entry_ok(pool, idx)))
+			out[got++] = ust_pool_take(pool, idx);
 	}
+	pool->region->free_top = top;
+	if (got < n)
+		pool->stats.alloc_fail++;
 	pool->stats.alloc += got;
-	ust_pool_note_in_use(pool);
+	ust_pool_note_in_use(pool, top);
 	return got;
 }
 

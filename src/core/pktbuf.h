@@ -122,6 +122,13 @@ struct ust_counter_group ust_pool_counter_group(const struct ust_pool *pool);
  */
 bool ust_pkt_valid(const struct ust_pool *pool, const struct ust_pkt *pkt);
 
+/*
+ * Added by core: the memfd behind a shared pool (to pass over SCM_RIGHTS), or -1. The pool
+ * keeps ownership: ust_pool_destroy closes it. An attached pool reports -1 (the caller owns
+ * the fd it attached).
+ */
+int ust_pool_memfd(const struct ust_pool *pool);
+
 /* Number of buffers currently free. */
 uint32_t ust_pool_available(const struct ust_pool *pool);
 

@@ -85,6 +85,10 @@ unsigned ust_ring_space(struct ust_ring *ring);
  * wakeup and returns false if slots arrived meanwhile (then it must not sleep). After waking,
  * it calls ust_ring_drain_eventfd. The producer only writes the eventfd when a wakeup was
  * requested, so a busy consumer costs the producer no system calls.
+ * Both handles must be given the fd (the producer writes it). The eventfd may be blocking or
+ * EFD_NONBLOCK: drain never blocks, and it also withdraws the wakeup request, so call it after
+ * any wake (also one caused by another fd) that followed a prepare_sleep returning true.
+ * The protocol and its fence pairing are explained in ring.c (ust_ring_kick).
  */
 void ust_ring_set_eventfd(struct ust_ring *ring, int fd);
 bool ust_ring_prepare_sleep(struct ust_ring *ring);

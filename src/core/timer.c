@@ -16,10 +16,13 @@
  *   delta < 2^32 -> level 3, slot (et >> 24) & 255
  *   otherwise    -> overflow
  * Processing tick t cascades (re-files, with base t) level L's slot (t >> 8L) & 255 whenever
- * t is a multiple of 2^(8L), highest level first, and the overflow list when t is a multiple of
- * 2^32. The slot of a level-L timer is cascaded exactly at tick (et >> 8L) << 8L, the first
- * multiple of 2^(8L) after the base (delta >= 2^(8L) puts it after the base; delta < 2^(8L+8)
- * rules out the previous lap), and there et - t < 2^(8L) so it lands on a lower level.
+ * t is a multiple of 2^(8L), highest level first. The slot of a level-L timer is cascaded
+ * exactly at tick (et >> 8L) << 8L, the first multiple of 2^(8L) after the base (delta >= 2^(8L)
+ * puts it after the base; delta < 2^(8L+8) rules out the previous lap), and there
+ * et - t < 2^(8L) so it lands on a lower level. The overflow list is re-filed (before the
+ * cascades) at the first tick where its earliest timer comes within 2^32 ticks, which the
+ * argument above shows is a valid base like any other; so a timer far in the future costs one
+ * re-file, not one per 2^32 ticks.
  *
  * Advance does not walk every tick: a bitmap of non-empty slots per level gives the next tick
  * at which anything happens (a level-0 slot to fire, a non-empty slot to cascade, the overflow
@@ -35,6 +38,7 @@
 #define UST_TIMER_SLOT_MASK (UST_TIMER_SLOTS - 1u)
 #define UST_TIMER_BUCKET_OVERFLOW (UST_TIMER_LEVELS * UST_TIMER_SLOTS)
 #define UST_TIMER_BUCKET_DUE (UST_TIMER_BUCKET_OVERFLOW + 1u)
+#define UST_TIMER_OVERFLOW_REACH ((1ull << (UST_TIMER_SLOTS_BITS * UST_TIMER_LEVELS)) - 1)
 #define UST_TIMER_BUCKET_LOCAL (UST_TIMER_BUCKET_OVERFLOW + 2u)	/* a detached list being walked */
 
 static void ust_timer_list_add(struct ust_timer_list *list, struct ust_timer *timer, uint32_t bucket)
@@ -77,6 +81,8 @@ static void ust_timer_unlink(struct ust_timer_wheel *w, struct ust_timer *timer)
 		uint32_t level = timer->bucket / UST_TIMER_SLOTS, slot = timer->bucket % UST_TIMER_SLOTS;
 		if (!w->slots[level][slot].first)
 			ust_timer_bit_clear(w, level, slot);
+	} else if (timer->bucket == UST_TIMER_BUCKET_OVERFLOW && !w->overflow.first) {
+		w->overflow_min = UINT64_MAX;
 	}
 	timer->next = NULL;
 	timer->prev = NULL;
@@ -105,6 +111,8 @@ static void ust_timer_file(struct ust_timer_wheel *w, struct ust_timer *timer)
 		}
 	}
 	ust_timer_list_add(&w->overflow, timer, UST_TIMER_BUCKET_OVERFLOW);
+	if (et < w->overflow_min)
+		w->overflow_min = et;
 }
 
 void ust_timer_wheel_init(struct ust_timer_wheel *wheel, uint64_t now, uint64_t granularity_ns)
@@ -113,6 +121,7 @@ void ust_timer_wheel_init(struct ust_timer_wheel *wheel, uint64_t now, uint64_t 
 	wheel->granularity = granularity_ns ? granularity_ns : 1;
 	wheel->now = now;
 	wheel->now_tick = now / wheel->granularity;
+	wheel->overflow_min = UINT64_MAX;
 }
 
 void ust_timer_init(struct ust_timer *timer, ust_timer_fn fn)
@@ -168,9 +177,10 @@ static uint64_t ust_timer_next_event(const struct ust_timer_wheel *w)
 	uint64_t best = UINT64_MAX;
 	uint64_t now_tick = w->now_tick;
 	if (w->overflow.first) {
-		uint64_t lap = (now_tick >> 32) + 1;
-		if (lap <= UINT64_MAX >> 32)
-			best = lap << 32;
+		uint64_t reach = UST_TIMER_OVERFLOW_REACH;
+		best = w->overflow_min > reach ? w->overflow_min - reach : 0;
+		if (best <= now_tick)
+			best = now_tick + 1;
 	}
 	for (uint32_t level = 0; level < UST_TIMER_LEVELS; level++) {
 		uint32_t shift = UST_TIMER_SLOTS_BITS * level;
@@ -216,18 +226,24 @@ static unsigned ust_timer_fire_list(struct ust_timer_wheel *w, struct ust_timer_
 	return fired;
 }
 
+static void ust_timer_refile_overflow(struct ust_timer_wheel *w)
+{
+	w->overflow_min = UINT64_MAX;	/* recomputed by the timers that stay */
+	ust_timer_cascade(w, &w->overflow);
+}
+
 static unsigned ust_timer_process_tick(struct ust_timer_wheel *w, uint64_t t, uint64_t now)
 {
 	w->now_tick = t;
+	if (w->overflow.first &&
+	    (w->overflow_min < t || w->overflow_min - t <= UST_TIMER_OVERFLOW_REACH))
+		ust_timer_refile_overflow(w);
 	if ((t & UST_TIMER_SLOT_MASK) == 0) {
-		uint32_t levels = 1;
-		while (levels < UST_TIMER_LEVELS &&
-		       (t & ((1ull << (UST_TIMER_SLOTS_BITS * (levels + 1))) - 1)) == 0)
-			levels++;
-		if (levels == UST_TIMER_LEVELS && (t & 0xffffffffull) == 0 && w->overflow.first)
-			ust_timer_cascade(w, &w->overflow);
-		for (uint32_t level = levels; level >= 1 && level < UST_TIMER_LEVELS; level--) {
-			uint32_t slot = (uint32_t)(t >> (UST_TIMER_SLOTS_BITS * level)) & UST_TIMER_SLOT_MASK;
+		for (uint32_t level = UST_TIMER_LEVELS - 1; level >= 1; level--) {
+			uint32_t shift = UST_TIMER_SLOTS_BITS * level;
+			if ((t & ((1ull << shift) - 1)) != 0)
+				continue;
+			uint32_t slot = (uint32_t)(t >> shift) & UST_TIMER_SLOT_MASK;
 			if (w->slots[level][slot].first) {
 				ust_timer_bit_clear(w, level, slot);
 				ust_timer_cascade(w, &w->slots[level][slot]);

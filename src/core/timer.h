@@ -51,6 +51,7 @@ struct ust_timer_wheel {
 	/* Private, added by core: */
 	uint64_t now;			/* `now` of the last advance (or init) */
 	struct ust_timer_list due;	/* started with an expiry <= now: fire on the next advance */
+	uint64_t overflow_min;		/* lower bound of the overflow list's due ticks */
 	uint64_t occupied[UST_TIMER_LEVELS][UST_TIMER_SLOTS / 64];	/* non-empty slot bitmap */
 };
 
@@ -60,7 +61,10 @@ void ust_timer_wheel_init(struct ust_timer_wheel *wheel, uint64_t now, uint64_t 
 /* Initialise a timer node once, before first use. */
 void ust_timer_init(struct ust_timer *timer, ust_timer_fn fn);
 
-/* Arm (or re-arm) to fire at absolute time `expires` (ns). A time in the past fires on the next advance. */
+/*
+ * Arm (or re-arm) to fire at absolute time `expires` (ns). A time in the past (at or before the
+ * `now` of the last advance or init) fires on the next advance, whatever its `now`.
+ */
 void ust_timer_start(struct ust_timer_wheel *wheel, struct ust_timer *timer, uint64_t expires);
 
 /* Disarm; harmless if not pending. */

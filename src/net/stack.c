@@ -92,7 +92,7 @@ static uint64_t seed_from(uint64_t seed)
 
 static int parse_config(struct ust_stack *st, const struct ust_stack_config *cfg, const char **errmsg)
 {
-	if (!cfg->ip || ust_ipv4_prefix_parse(cfg->ip, &st->addr, &st->prefix_len) != 0 ||
+	if (!cfg->ip || !strchr(cfg->ip, '/') || ust_ipv4_prefix_parse(cfg->ip, &st->addr, &st->prefix_len) != 0 ||
 	    st->addr == 0 || st->prefix_len > 32) {
 		*errmsg = "bad --ip (want A.B.C.D/N)";
 		return -EINVAL;
