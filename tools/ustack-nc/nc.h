@@ -44,7 +44,7 @@ struct nc {
 	int sd;				/* data socket */
 	int lsd;			/* TCP listening socket */
 	int epd;			/* ust_epoll set (TCP) */
-	bool have_peer, connected, peer_eof, done, failed;
+	bool have_peer, connected, peer_eof, shut_wr, done, failed;
 	struct sockaddr_in peer;
 	bool stdin_pollable, stdin_watched, stdin_readable, stdin_eof;
 	uint64_t quit_at;		/* ust_now() clock; UINT64_MAX: never */

@@ -108,14 +108,32 @@ static void tcp_connected(struct nc *nc)
 	nc->have_peer = nc->connected = true;
 }
 
-static void tcp_end_connection(struct nc *nc)
+/*
+ * Close a connection gracefully: FIN after the queued data. As a blocking socket with
+ * SO_LINGER, close waits (running the stack) until the data is acknowledged or 5 s pass,
+ * so destroying the stack right after cannot cut off the tail of the stream.
+ */
+static void tcp_close_data_socket(struct nc *nc)
 {
 	struct ust_stack *st = nc->tool.stack;
+	struct linger lg = { .l_onoff = 1, .l_linger = 5 };
 
+	if (nc->sd < 0)
+		return;
+	if (nc->connected && !nc->shut_wr)
+		ust_shutdown(st, nc->sd, SHUT_WR);
+	ust_setsockopt(st, nc->sd, SOL_SOCKET, SO_LINGER, &lg, sizeof(lg));
+	ust_set_blocking(st, nc->sd, true);
+	ust_close(st, nc->sd);
+	nc->sd = -1;
+	nc->shut_wr = false;
+}
+
+static void tcp_end_connection(struct nc *nc)
+{
 	if (nc->keep && nc->lsd >= 0) {
-		ust_close(st, nc->sd);
-		nc->sd = -1;
-		nc->have_peer = nc->connected = false;
+		tcp_close_data_socket(nc);
+		nc->have_peer = nc->connected = nc->peer_eof = false;
 		nc->out_len = nc->out_off = 0;
 		return;
 	}
@@ -139,8 +157,13 @@ static void tcp_flush(struct nc *nc)
 		nc->chunks_out++;
 		nc->out_len = nc->out_off = 0;
 	}
-	if (nc->connected && nc->stdin_eof && nc->out_len == 0 && !nc->echo)
+	if (nc->connected && nc->stdin_eof && nc->out_len == 0 && !nc->echo && !nc->shut_wr) {
 		ust_shutdown(nc->tool.stack, nc->sd, SHUT_WR);
+		nc->shut_wr = true;
+	}
+	/* Echo: the peer has finished and everything it sent went back: end. */
+	if (nc->connected && nc->echo && nc->peer_eof && nc->out_len == 0)
+		tcp_end_connection(nc);
 }
 
 static void tcp_read(struct nc *nc)
@@ -165,7 +188,8 @@ static void tcp_read(struct nc *nc)
 		}
 		if (n == 0) {
 			nc->peer_eof = true;
-			tcp_end_connection(nc);
+			if (!nc->echo || nc->out_len == 0)
+				tcp_end_connection(nc);
 			return;
 		}
 		if (errno != EAGAIN && errno != EWOULDBLOCK)
@@ -206,12 +230,11 @@ static void tcp_close(struct nc *nc)
 {
 	struct ust_stack *st = nc->tool.stack;
 
-	if (nc->sd >= 0)
-		ust_close(st, nc->sd);
+	tcp_close_data_socket(nc);
 	if (nc->lsd >= 0)
 		ust_close(st, nc->lsd);
 	if (nc->epd >= 0)
-		ust_close(st, nc->epd);	/* the header names no epoll close: sd-style close */
+		ust_close(st, nc->epd);	/* ust_close on an epoll descriptor destroys it */
 	nc->sd = nc->lsd = nc->epd = -1;
 }
 
