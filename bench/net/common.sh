@@ -8,7 +8,9 @@
 # They run with real-time priority (US_SCHED, default "chrt -f 10"; US_SCHED= for the normal
 # scheduler): the kernel answers pings in softirq context, ahead of every process, while a
 # user-level stack is a process, and on a loaded machine (other engineers compiling) ordinary
-# scheduling delays it by tens to hundreds of ms. US_BUSY=1 adds --busy-poll (never sleeps).
+# scheduling delays it by tens to hundreds of ms. US_BUSY=1 adds --busy-poll (never sleeps);
+# then the default is the normal scheduler, since two spinning SCHED_FIFO responders on one
+# CPU would starve each other (FIFO does not share a CPU between equal priorities).
 set -uo pipefail
 SRC=$(cd "$(dirname "${BASH_SOURCE[0]}")/../.." && pwd)
 BUILD=${1:-${USTACK_BUILD:-$SRC/build/normal}}
@@ -16,9 +18,13 @@ BUILD=${1:-${USTACK_BUILD:-$SRC/build/normal}}
 NC=$BUILD/tools/ustack-nc/ustack-nc
 FLOOD=$BUILD/bench/net/icmp-flood
 NCPU=$(nproc)
-US_SCHED=${US_SCHED-chrt -f 10}
 US_OPTS=()
-[[ ${US_BUSY:-0} == 1 ]] && US_OPTS+=(--busy-poll)
+if [[ ${US_BUSY:-0} == 1 ]]; then
+	US_OPTS+=(--busy-poll)
+	US_SCHED=${US_SCHED-}
+else
+	US_SCHED=${US_SCHED-chrt -f 10}
+fi
 LX_CPU=${LX_CPU:-0}
 US_CPU=${US_CPU:-$((NCPU - 1))}
 OUT=$SRC/bench/net
