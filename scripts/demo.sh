@@ -29,12 +29,13 @@ say "Setting up: namespace $NS with TAP device ustap0; Linux is $LX_IP/24 on it,
 ns_add "$NS" || die "cannot create the namespace"
 ns_tap "$NS" ustap0 "$LX_IP/24" || die "cannot create the TAP device"
 
-# ustack-nc's stdin is a FIFO we keep open on fd 3, so we can make it send later.
+# ustack-nc's stdin is a FIFO we keep open on fd 3, so we can make it send later. Opened
+# read-write: that never blocks, even if the reader has already died.
 mkfifo "$T/to-ustack"
+exec 3<>"$T/to-ustack"
 NS_IN=$T/to-ustack NS_ERR=$T/ustack.err ns_bg "$NS" "$T/ustack.out" \
 	"$NC" --if tap:ustap0 --ip "$US_IP/24" --stats -v -u -l -p "$PORT"
 US_PID=$NS_PID
-exec 3>"$T/to-ustack"
 ns_wait_for "$T/ustack.err" "mac [0-9a-f:]+" 10 || { cat "$T/ustack.err"; die "ustack-nc did not start"; }
 say "Started: $(head -1 "$T/ustack.err")"
 echo "   (ustack-nc -u -l -p $PORT: a UDP netcat listening on port $PORT, running its own TCP/IP stack)"
@@ -59,9 +60,11 @@ echo "   reassembled and checked byte for byte (ping prints 'wrong data byte' ot
 
 say "Linux 'nc -u' sends a line to ustack-nc on port $PORT:"
 msg_lx="hello ustack, this is the Linux kernel speaking"
-( echo "$msg_lx"; sleep 4 ) | ip netns exec "$NS" nc -u "$US_IP" "$PORT" >"$T/linux-nc.out" 2>&1 &
-LXNC=$!
-NS_PIDS+=("$LXNC")
+# Linux nc's stdin is a FIFO too (fd 4), so it keeps running to receive the answer.
+mkfifo "$T/to-linux"
+exec 4<>"$T/to-linux"
+NS_IN=$T/to-linux ns_bg "$NS" "$T/linux-nc.out" nc -u "$US_IP" "$PORT"
+echo "$msg_lx" >&4
 ns_wait_for "$T/ustack.err" "received [0-9]+ bytes" 5 || die "ustack-nc received nothing"
 echo "   ustack-nc reports: $(grep -m1 'received' "$T/ustack.err")"
 echo "   ustack-nc printed: $(cat "$T/ustack.out")"
@@ -80,7 +83,7 @@ echo "   Linux nc printed: $(cat "$T/linux-nc.out")"
 echo "-> The $((${#msg_us} + 1)) bytes arrived intact."
 
 say "Stopping ustack-nc with SIGTERM; its counters (non-zero):"
-exec 3>&-
+exec 3>&- 4>&-
 ns_stop "$US_PID" 10
 rc=$?
 sed -n '/counters/,$p' "$T/ustack.err" | head -40
