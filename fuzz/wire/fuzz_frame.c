@@ -65,6 +65,8 @@ static void l4_tcp(const struct ust_ipv4_repr *ip, unsigned flags)
 		return;
 	FUZZ_CHECK(fuzz_within(ip->payload, ip->payload_len, tcp.payload, tcp.payload_len));
 	out_len = ust_tcp_header_len(&tcp.opts) + tcp.payload_len;
+	if (out_len > UST_IPV4_MAX_PACKET)
+		return;	/* more options than the input had could not fit in a datagram */
 	out = malloc(out_len);
 	if (out == NULL)
 		return;

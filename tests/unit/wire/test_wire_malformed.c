@@ -219,6 +219,14 @@ static void test_ipv4_checksum_offload_and_options(void **state)
 	assert_ptr_equal(r.payload, opt + 24);
 	assert_int_equal(r.payload_len, n - 20);
 	assert_memory_equal(r.payload, p + 20, n - 20);
+	/* Cut inside the options: the header length no longer fits. */
+	for (size_t l = 0; l < 24; l++) {
+		uint8_t *cut = test_dup(opt, l);
+
+		assert_reason(ust_ipv4_parse(cut, l, 0, &r),
+			      l < 20 ? UST_WIRE_TRUNCATED : UST_WIRE_BAD_HEADER_LEN);
+		free(cut);
+	}
 	free(opt);
 	free(p);
 }
@@ -257,6 +265,9 @@ static const struct option_case option_cases[] = {
 	{ "kind in the last byte, no length", { 1, 1, 1, 2 }, 4, UST_WIRE_BAD_OPTION },
 	{ "unknown overruns", { 1, 1, 30, 8 }, 4, UST_WIRE_BAD_OPTION },
 	{ "MSS overruns", { 1, 1, 2, 4 }, 4, UST_WIRE_BAD_OPTION },
+	{ "unknown overruns by one", { 1, 1, 30, 3 }, 4, UST_WIRE_BAD_OPTION },
+	{ "timestamp overruns by one", { 1, 1, 1, 8, 10, 0, 0, 0, 0, 0, 0, 0 }, 12,
+	  UST_WIRE_BAD_OPTION },
 	{ "timestamp overruns", { 1, 1, 8, 10, 0, 0, 0, 0 }, 8, UST_WIRE_BAD_OPTION },
 	{ "MSS length 3", { 2, 3, 5, 0 }, 4, UST_WIRE_BAD_OPTION },
 	{ "MSS length 5", { 2, 5, 5, 0xb4, 0, 0, 0, 0 }, 8, UST_WIRE_BAD_OPTION },
@@ -294,20 +305,29 @@ static void test_tcp_options_malformed(void **state)
 	}
 }
 
+static const struct option_case *find_case(const char *what)
+{
+	for (size_t i = 0; i < sizeof(option_cases) / sizeof(option_cases[0]); i++)
+		if (strcmp(option_cases[i].what, what) == 0)
+			return &option_cases[i];
+	fail_msg("no option case \"%s\"", what);
+	return NULL;
+}
+
 static void test_tcp_option_values(void **state)
 {
 	struct ust_tcp_repr r;
 	uint8_t *p;
 
 	(void)state;
-	p = tcp_with_options(option_cases[20].bytes, 12, UST_TCP_SYN);
+	p = tcp_with_options(find_case("unknown skipped")->bytes, 12, UST_TCP_SYN);
 	assert_reason(ust_tcp_parse(p, 32, HOST_A, HOST_B, 0, &r), UST_WIRE_OK);
 	assert_true(r.opts.has_mss);
 	assert_int_equal(r.opts.mss, 1460);
 	assert_false(r.opts.has_timestamp || r.opts.has_wscale || r.opts.sack_permitted);
 	free(p);
 
-	p = tcp_with_options(option_cases[23].bytes, 36, UST_TCP_ACK);
+	p = tcp_with_options(find_case("four SACK blocks")->bytes, 36, UST_TCP_ACK);
 	assert_reason(ust_tcp_parse(p, 56, HOST_A, HOST_B, 0, &r), UST_WIRE_OK);
 	assert_int_equal(r.opts.sack_count, 4);
 	for (int i = 0; i < 4; i++) {
@@ -474,6 +494,10 @@ static void test_icmp_malformed(void **state)
 		p = icmp_error(UST_ICMP_DEST_UNREACH, UST_ICMP_UNREACH_HOST, q, 7);
 		assert_reason(ust_icmp_parse(p, 8 + q, &r), q < 36 ? UST_WIRE_TRUNCATED : UST_WIRE_OK);
 		free(p);
+		/* A quote claiming IHL 0 still needs the minimal 28 bytes. */
+		p = icmp_error(UST_ICMP_TIME_EXCEEDED, UST_ICMP_EXC_FRAGTIME, q, 0);
+		assert_reason(ust_icmp_parse(p, 8 + q, &r), q < 28 ? UST_WIRE_TRUNCATED : UST_WIRE_OK);
+		free(p);
 	}
 	/* Unsupported types still report type and code. */
 	p = icmp_error(13, 0, 12, 5);
@@ -526,6 +550,85 @@ static void test_emit_no_space(void **state)
 	assert_reason(ust_icmp_emit(&icmp, buf, 64), UST_WIRE_UNSUPPORTED);
 }
 
+static uint64_t rng_state = 0x2545f4914f6cdd1dull;
+
+static uint32_t rng(void)
+{
+	rng_state ^= rng_state << 13;
+	rng_state ^= rng_state >> 7;
+	rng_state ^= rng_state << 17;
+	return (uint32_t)(rng_state >> 16);
+}
+
+static bool inside(const uint8_t *base, size_t len, const uint8_t *p, size_t n)
+{
+	return p >= base && n <= len && (size_t)(p - base) <= len - n;
+}
+
+/* Parses a (possibly broken) frame layer by layer; every payload must lie inside the frame. */
+static void parse_any(const uint8_t *f, size_t n, unsigned no_csum)
+{
+	struct ust_eth_repr eth;
+	struct ust_arp_repr arp;
+	struct ust_ipv4_repr ip, quoted;
+	struct ust_icmp_repr icmp;
+	struct ust_udp_repr udp;
+	struct ust_tcp_repr tcp;
+
+	if (ust_eth_parse(f, n, &eth) != UST_WIRE_OK)
+		return;
+	f += UST_ETH_HDR_LEN;
+	n -= UST_ETH_HDR_LEN;
+	(void)ust_arp_parse(f, n, &arp);
+	if (ust_ipv4_parse(f, n, no_csum ? UST_IPV4_PARSE_NO_CSUM : 0, &ip) != UST_WIRE_OK)
+		return;
+	assert_true(inside(f, n, ip.payload, ip.payload_len));
+	if (ust_icmp_parse(ip.payload, ip.payload_len, &icmp) == UST_WIRE_OK) {
+		assert_true(inside(f, n, icmp.data, icmp.data_len));
+		if (ust_ipv4_parse(icmp.data, icmp.data_len, UST_IPV4_PARSE_QUOTE, &quoted) ==
+		    UST_WIRE_OK)
+			assert_true(inside(icmp.data, icmp.data_len, quoted.payload, quoted.payload_len));
+	}
+	if (ust_udp_parse(ip.payload, ip.payload_len, ip.src, ip.dst, no_csum, &udp) == UST_WIRE_OK)
+		assert_true(inside(f, n, udp.payload, udp.payload_len));
+	if (ust_tcp_parse(ip.payload, ip.payload_len, ip.src, ip.dst, no_csum, &tcp) ==
+	    UST_WIRE_OK) {
+		assert_true(inside(f, n, tcp.payload, tcp.payload_len));
+		assert_true(tcp.opts.sack_count <= UST_TCP_MAX_SACK_BLOCKS);
+	}
+}
+
+/*
+ * A deterministic mini-fuzz for every build (the libFuzzer targets only run in the fuzz
+ * build): captured frames with random bytes overwritten, cut at random lengths, each in a
+ * heap block of exactly its length.
+ */
+static void test_random_mutations(void **state)
+{
+	(void)state;
+	for (size_t c = 0; c < sizeof(captures) / sizeof(captures[0]); c++) {
+		struct test_capture cap;
+
+		test_capture_load(captures[c], &cap);
+		for (int t = 0; t < 6000; t++) {
+			const struct test_frame *f = &cap.frames[rng() % cap.count];
+			size_t n = rng() % 4 == 0 ? rng() % (f->len + 1) : f->len;
+			uint8_t *p = test_dup(f->data, n);
+			int flips = 1 + (int)(rng() % 4);
+
+			for (int k = 0; k < flips && n > 0; k++) {
+				/* Mostly in the headers, where the parsers look. */
+				size_t at = rng() % (n < 80 ? n : 80);
+
+				p[at] = rng() % 3 == 0 ? (uint8_t)rng() : (uint8_t)(p[at] ^ (1u << (rng() % 8)));
+			}
+			parse_any(p, n, rng() & 1);
+			free(p);
+		}
+		test_capture_free(&cap);
+	}
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -539,6 +642,7 @@ int main(void)
 		cmocka_unit_test(test_arp_malformed),
 		cmocka_unit_test(test_icmp_malformed),
 		cmocka_unit_test(test_emit_no_space),
+		cmocka_unit_test(test_random_mutations),
 	};
 
 	return cmocka_run_group_tests(tests, NULL, NULL);
