@@ -198,6 +198,28 @@ static void test_connected_filters_and_peek(void **state)
 	sim_fini(&s);
 }
 
+static void test_vectors(void **state)
+{
+	(void)state;
+	struct sim s;
+	assert_int_equal(sim_init(&s, NULL), 0);
+	int rx = sim_udp_socket(s.b, 5000), tx = sim_udp_socket(s.a, 0);
+	struct sockaddr_in dst = sim_addr(SIM_IP_B, 5000);
+	assert_int_equal(ust_connect(s.a, tx, (struct sockaddr *)&dst, sizeof(dst)), 0);
+	struct iovec out[3] = { { "abc", 3 }, { "", 0 }, { "defgh", 5 } };
+	assert_int_equal(ust_writev(s.a, tx, out, 3), 8);
+	sim_run(&s, 5 * SIM_MS);
+	char a[2], b[10];
+	struct iovec in[2] = { { a, sizeof(a) }, { b, sizeof(b) } };
+	assert_int_equal(ust_readv(s.b, rx, in, 2), 8);
+	assert_memory_equal(a, "ab", 2);
+	assert_memory_equal(b, "cdefgh", 6);
+	/* MSG_DONTWAIT on an empty queue */
+	assert_int_equal(ust_recvfrom(s.b, rx, b, sizeof(b), MSG_DONTWAIT, NULL, NULL), -1);
+	assert_int_equal(errno, EAGAIN);
+	sim_fini(&s);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -207,6 +229,7 @@ int main(void)
 		cmocka_unit_test(test_broadcast),
 		cmocka_unit_test(test_rcvbuf_overflow),
 		cmocka_unit_test(test_connected_filters_and_peek),
+		cmocka_unit_test(test_vectors),
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);
 }
