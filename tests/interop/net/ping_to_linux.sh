@@ -52,6 +52,10 @@ note "endless ustack-ping stopped by SIGINT"
 NS_ERR="" ns_bg "$NS_U" "$T/p5" "$PING" --if "$US_IF" --ip "$US_IP/24" -i 0.1 "$LX_IP"
 pid=$NS_PID
 ns_wait_for "$T/p5" "icmp_seq=3 " 10 || { cat "$T/p5"; fail "endless ping got no replies"; }
+note "while ustack-ping runs, its stack answers Linux's pings"
+lx ping -c 3 -i 0.1 -W 2 "$US_IP" >"$T/p7" 2>&1
+cat "$T/p7"
+grep -q "3 packets transmitted, 3 received" "$T/p7" || fail "ustack-ping's stack did not answer pings"
 kill -INT "$pid"
 wait "$pid"
 rc=$?
