@@ -41,7 +41,7 @@ say "Started: $(head -1 "$T/ustack.err")"
 echo "   (ustack-nc -u -l -p $PORT: a UDP netcat listening on port $PORT, running its own TCP/IP stack)"
 
 say "Linux pings ustack 5 times (56 data bytes):"
-ip netns exec "$NS" ping -c 5 -i 0.2 -W 2 "$US_IP" | tee "$T/ping1"
+ip netns exec "$NS" ping -c 5 -i 0.2 -w 10 "$US_IP" | tee "$T/ping1"
 sent=$(grep -oE '^[0-9]+ packets transmitted' "$T/ping1" | cut -d' ' -f1)
 got=$(grep -oE '[0-9]+ received' "$T/ping1" | cut -d' ' -f1)
 avg=$(grep -oE 'rtt [^=]+= [0-9.]+/[0-9.]+' "$T/ping1" | awk -F/ '{print $NF}')
@@ -51,7 +51,7 @@ lladdr=$(ip -n "$NS" neigh show "$US_IP" | grep -oE 'lladdr [0-9a-f:]+' | cut -d
 echo "-> Linux learned ustack's MAC address by ARP: ${lladdr:-none}."
 
 say "Linux pings ustack with 8000 data bytes (each request is 6 IP fragments; so is each reply):"
-ip netns exec "$NS" ping -s 8000 -c 3 -i 0.2 -W 2 "$US_IP" | tee "$T/ping2"
+ip netns exec "$NS" ping -s 8000 -c 3 -i 0.2 -w 10 "$US_IP" | tee "$T/ping2"
 got=$(grep -oE '[0-9]+ received' "$T/ping2" | cut -d' ' -f1)
 avg=$(grep -oE 'rtt [^=]+= [0-9.]+/[0-9.]+' "$T/ping2" | awk -F/ '{print $NF}')
 [[ ${got:-0} -gt 0 ]] || die "ustack did not answer the fragmented pings"

@@ -10,13 +10,13 @@ LX_MAC=$(lx cat "/sys/class/net/$lx_dev/address")
 
 start_nc arp1 -u -l -p 7 -d --mac "$US_MAC"
 note "Linux resolves ustack ($US_MAC) over $LINK"
-lx ping -c 1 -W 2 "$US_IP" >"$T/p1" 2>&1 || { cat "$T/p1"; fail "no reply to Linux ping"; }
+lx ping -c 1 -w 10 "$US_IP" >"$T/p1" 2>&1 || { cat "$T/p1"; fail "no reply to Linux ping"; }
 lx ip neigh show "$US_IP" dev "$lx_dev" | tee "$T/n1"
 grep -qi "lladdr $US_MAC" "$T/n1" || fail "Linux's neighbour table lacks ustack's MAC $US_MAC"
 stop_checked "$US_PID" "$US_LOG"
 
 note "ustack resolves Linux ($LX_MAC) over $LINK"
-us "$PING" -c 2 -i 0.1 --pcap "$T/ping.pcap" "$LX_IP" >"$T/p2" 2>&1
+us "$PING" -c 2 -i 0.1 -W 10 --pcap "$T/ping.pcap" "$LX_IP" >"$T/p2" 2>&1
 rc=$?
 cat "$T/p2"
 [[ $rc -eq 0 ]] || fail "ustack-ping exited with $rc"
@@ -29,7 +29,7 @@ note "derived MAC: the one the tool reports is the one Linux learns"
 lx ip neigh flush dev "$lx_dev"
 start_nc arp2 -u -l -p 7 -d
 derived=$(grep -oE "mac [0-9a-f:]{17}" "$US_LOG" | cut -d' ' -f2)
-lx ping -c 1 -W 2 "$US_IP" >/dev/null 2>&1 || fail "no reply with the derived MAC"
+lx ping -c 1 -w 10 "$US_IP" >/dev/null 2>&1 || fail "no reply with the derived MAC"
 lx ip neigh show "$US_IP" dev "$lx_dev" | tee "$T/n2"
 grep -qi "lladdr $derived" "$T/n2" || fail "Linux learned a different MAC than $derived"
 stop_checked "$US_PID" "$US_LOG"

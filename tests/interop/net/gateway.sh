@@ -13,7 +13,7 @@ ip -n "$NS_R" route add default via 10.78.0.1
 lx sysctl -qw net.ipv4.ip_forward=1
 
 note "ustack-ping --gw $LX_IP 10.78.0.2 over $LINK"
-us "$PING" --gw "$LX_IP" -c 3 -i 0.1 10.78.0.2 >"$T/p1" 2>&1
+us "$PING" --gw "$LX_IP" -c 3 -i 0.1 -W 10 10.78.0.2 >"$T/p1" 2>&1
 rc=$?
 cat "$T/p1"
 [[ $rc -eq 0 ]] || fail "ustack-ping through the gateway exited with $rc"
@@ -21,11 +21,13 @@ grep -q "3 packets transmitted, 3 received" "$T/p1" || fail "no replies through 
 
 note "ustack-nc -u --gw $LX_IP 10.78.0.2 9100"
 head -c 3000 /dev/urandom >"$T/in"
-NS_ERR="" ns_bg "$NS_R" "$T/recv.log" "$NS_PY" "$UDP_PEER" recv 10.78.0.2 9100 "$T/out" 10
+NS_ERR="" ns_bg "$NS_R" "$T/recv.log" "$NS_PY" "$UDP_PEER" recv 10.78.0.2 9100 "$T/out" 20
 rpid=$NS_PID
-ns_wait_for "$T/recv.log" ready 5 || fail "receiver in R did not start"
-us "$NC" --gw "$LX_IP" -u -q 0.3 10.78.0.2 9100 <"$T/in" >"$T/nc.log" 2>&1 || { cat "$T/nc.log"; fail "ustack-nc via gateway failed"; }
-wait "$rpid" || { cat "$T/recv.log"; fail "R did not receive the datagram"; }
+ns_wait_for "$T/recv.log" ready 10 || fail "receiver in R did not start"
+NS_IN=$T/in NS_ERR="" ns_bg "$NS_U" "$T/nc.log" "$NC" --if "$US_IF" --ip "$US_IP/24" --gw "$LX_IP" -u 10.78.0.2 9100
+npid=$NS_PID
+wait "$rpid" || { cat "$T/recv.log" "$T/nc.log"; fail "R did not receive the datagram"; }
+stop_checked "$npid" "$T/nc.log"
 cmp "$T/in" "$T/out" || fail "R received different bytes"
 cat "$T/recv.log"
 

@@ -17,7 +17,7 @@ stop_checked "$US_PID" "$US_LOG"
 
 note "ustack-nc -u -> Linux closed port 9999"
 echo "hello" >"$T/hello"
-us "$NC" -u -q 2 "$LX_IP" 9999 <"$T/hello" >"$T/r3" 2>&1
+us "$NC" -u -q 10 "$LX_IP" 9999 <"$T/hello" >"$T/r3" 2>&1
 rc=$?
 cat "$T/r3"
 grep -q "Connection refused" "$T/r3" || fail "ustack-nc did not report Connection refused"
