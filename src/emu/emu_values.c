@@ -8,6 +8,7 @@
 #include <errno.h>
 #include <stdio.h>
 #include <stdlib.h>
+#include <stdint.h>
 #include <string.h>
 #include <strings.h>
 
@@ -261,8 +262,19 @@ int ust__emu_parse_mask32(const char *word, uint32_t *mask)
 	}
 	if (word && strchr(word, '.'))
 		return ust__emu_parse_ipv4(word, mask);
-	if (ust__emu_parse_uint(word, 0, 0xffffffffu, &v))
+	if (ust__emu_parse_uint(word, 0, UINT64_MAX, &v))
 		return -EINVAL;
+	if (v > 0xffffffffu) {
+		/*
+		 * ipfw reads a mask with strtoul into a 32-bit field, so the dummynet paper's
+		 * "mask src-ip 0xffffffff00" means 0xffffff00 (/24). Accept that shape, and only
+		 * it: the bits above 32 must be a run of ones (a mask written too long); any other
+		 * value that does not fit is refused.
+		 */
+		uint64_t high = v >> 32;
+		if ((high & (high + 1)) != 0)
+			return -EINVAL;
+	}
 	*mask = (uint32_t)v;
 	return 0;
 }

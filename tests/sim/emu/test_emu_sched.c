@@ -239,7 +239,7 @@ static void test_emu_paper_per_subnet_shaper(void **state)
 	(void)state;
 	struct ust_pool *pool = t_pool(4096);
 	struct ust_emu *emu = t_emu(pool, 1, GRAN);
-	t_cmd(emu, "ipfw pipe 5 config sched qfq mask src-ip 0xffffff00 bw 1 Mbit/s");
+	t_cmd(emu, "ipfw pipe 5 config sched qfq mask src-ip 0xffffffff00 bw 1 Mbit/s");
 	t_cmd(emu, "ipfw queue 1 config pipe 5 weight 10 mask src-ip 0xffffffff queue 2000");
 	t_cmd(emu, "ipfw queue 2 config pipe 5 weight 4 mask src-ip 0xffffffff queue 2000");
 	t_cmd(emu, "ipfw add 100 queue 1 in dst-port 22,53");

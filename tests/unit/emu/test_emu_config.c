@@ -134,7 +134,8 @@ static void test_emu_config_refuses_naming_word(void **state)
 	refused(f->emu, "pipe 1 config bw 5Mbit/s red 0.002/80/30/0.1", "0.002/80/30/0.1");
 	refused(f->emu, "pipe 1 config bw 5Mbit/s queue 10 red 0.002/5/15/0.1", "max_th");
 	refused(f->emu, "pipe 1 config bw 5Mbit/s sched wfq", "wfq");
-	refused(f->emu, "pipe 1 config bw 5Mbit/s mask src-ip 0xffffffff00", "0xffffffff00");
+	refused(f->emu, "pipe 1 config bw 5Mbit/s mask src-ip 0x2ffffff00", "0x2ffffff00");
+	refused(f->emu, "pipe 1 config bw 5Mbit/s mask src-ip 0xff00ffffff00", "0xff00ffffff00");
 	refused(f->emu, "pipe 1 config bw 5Mbit/s mask", "mask");
 	refused(f->emu, "pipe 1 config bw 5Mbit/s frobnicate 3", "frobnicate");
 	refused(f->emu, "pipe 1 config profile /nonexistent/profile", "/nonexistent/profile");
