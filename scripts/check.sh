@@ -5,13 +5,13 @@
 #   tsan    clang, ThreadSanitizer: builds everything (the clang -Werror build), runs the
 #           tsan suite (ring stress between threads)
 #   fuzz    clang, libFuzzer + ASan/UBSan: builds the fuzz targets, runs each briefly
-#           (FUZZ_CHECK_SECONDS, default 15)
+#           (FUZZ_CHECK_SECONDS, default 10; FUZZ_JOBS at a time)
 # The last line printed is "N passed, N failed"; the exit status is non-zero when N failed > 0.
 set -uo pipefail
 cd "$(dirname "$0")/.."
 root=$PWD
 jobs=$(nproc)
-fuzz_seconds=${FUZZ_CHECK_SECONDS:-15}
+fuzz_seconds=${FUZZ_CHECK_SECONDS:-10}
 passed=0
 failed=0
 failures=()
@@ -80,11 +80,19 @@ PY
 	while IFS= read -r l; do [[ -n $l ]] && failures+=("$l"); done < <(tail -n +2 <<<"$out")
 }
 
-run_suites() { # dir, label, meson test args...
-	local dir=$1 label=$2; shift 2
+# Run one configuration's tests into a log; counted later by count_meson_results.
+start_suites() { # dir, log, meson test args...
+	local dir=$1 log=$2; shift 2
 	rm -f "$dir/meson-logs/testlog.json"
-	meson test -C "$dir" --print-errorlogs --num-processes "$jobs" "$@" 2>&1 | tail -n 40
-	count_meson_results "$dir" "$label"
+	meson test -C "$dir" --print-errorlogs --num-processes "$jobs" "$@" >"$log" 2>&1
+}
+
+report_suites() { # dir, label, log
+	note "$2 tests"
+	grep -E '^ *[0-9]+/[0-9]+ ' "$3" | grep -vE ' OK | SKIP ' | tail -n 40
+	sed -n '/^Ok:/,/^Timeout:/p' "$3"
+	grep -A 30 -E '^=+ [0-9]+/[0-9]+ =+$' "$3" | head -n 200 || true
+	count_meson_results "$1" "$2"
 }
 
 build_failed() { # label
@@ -94,19 +102,28 @@ build_failed() { # label
 mkdir -p build
 
 note "normal build (gcc)"
-if setup build/normal gcc --buildtype=debugoptimized; then
-	run_suites build/normal normal --no-suite tsan
-else build_failed normal; fi
+normal_ok=0
+if setup build/normal gcc --buildtype=debugoptimized; then normal_ok=1; else build_failed normal; fi
 
 note "sanitizer build (gcc, ASan+UBSan, leaks fatal)"
+asan_ok=0
 if setup build/asan gcc --buildtype=debug -Db_sanitize=address,undefined -Db_lundef=false \
-	-Dc_args='-fno-sanitize-recover=all -fno-omit-frame-pointer'; then
-	run_suites build/asan asan --no-suite tsan
-else build_failed asan; fi
+	-Dc_args='-fno-sanitize-recover=all -fno-omit-frame-pointer'; then asan_ok=1; else build_failed asan; fi
+
+# The two configurations' suites run side by side: most interop time is spent waiting on the
+# network, and every interop test names its namespaces uniquely, so they never collide.
+note "running the normal and sanitizer suites side by side"
+pids=()
+[[ $normal_ok == 1 ]] && { start_suites build/normal build/normal-test.log --no-suite tsan & pids+=($!); }
+[[ $asan_ok == 1 ]] && { start_suites build/asan build/asan-test.log --no-suite tsan & pids+=($!); }
+[[ ${#pids[@]} -gt 0 ]] && wait "${pids[@]}"
+[[ $normal_ok == 1 ]] && report_suites build/normal normal build/normal-test.log
+[[ $asan_ok == 1 ]] && report_suites build/asan asan build/asan-test.log
 
 note "thread-sanitizer build (clang, everything: this is also the clang -Werror build)"
 if setup build/tsan clang --buildtype=debugoptimized -Db_sanitize=thread -Db_lundef=false -Dinterop=false; then
-	run_suites build/tsan tsan --suite tsan --no-rebuild
+	start_suites build/tsan build/tsan-test.log --suite tsan
+	report_suites build/tsan tsan build/tsan-test.log --no-rebuild
 else build_failed tsan; fi
 
 note "fuzz build (clang, libFuzzer) and short fuzz runs (${fuzz_seconds}s each)"
@@ -114,7 +131,7 @@ note "fuzz build (clang, libFuzzer) and short fuzz runs (${fuzz_seconds}s each)"
 if configure build/fuzz clang --buildtype=debugoptimized -Dfuzz=true -Dinterop=false -Db_lundef=false \
 	-Db_sanitize=address,undefined -Dc_args='-fsanitize=fuzzer-no-link -fno-sanitize-recover=all' &&
 	build build/fuzz $(fuzz_targets build/fuzz); then
-	FUZZ_SECONDS=$fuzz_seconds scripts/fuzz.sh build/fuzz >build/fuzz-run.log 2>&1
+	FUZZ_SECONDS=$fuzz_seconds FUZZ_JOBS=$jobs scripts/fuzz.sh build/fuzz >build/fuzz-run.log 2>&1
 	tail -n 20 build/fuzz-run.log
 	while read -r verdict name; do
 		case $verdict in
