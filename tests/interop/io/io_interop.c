@@ -3,13 +3,15 @@
  * namespace (ip netns exec). It plays a tiny host on the link with hand-built frames:
  *
  *   tap IFNAME OUR_IP KERNEL_IP GHOST_IP
- *   afpacket IFNAME OUR_IP KERNEL_IP GHOST_IP IF_MAC KERNEL_MAC
+ *   afpacket IFNAME[,ring=v2|v3] OUR_IP KERNEL_IP GHOST_IP IF_MAC KERNEL_MAC
  *       ARP-resolve the kernel's IP and check its reply byte by byte; receive the ARP request
  *       the kernel sends when the script pings GHOST_IP (an address nobody has). afpacket
  *       also checks hw_addr, that our MAC (different from the interface's) is reachable
  *       (promiscuous mode), that our own transmissions never come back, and that TCP and
  *       UDP from the kernel (sent over veth with the checksum left undone) arrive with
- *       their checksums finished.
+ *       their checksums finished. With or without a ring option (the script runs both
+ *       rings); first, an unknown ring option on the real interface must be refused with
+ *       EINVAL and leave nothing behind.
  *   offload IFNAME OUR_IP KERNEL_IP PORT
  *       TAP with virtio-net headers and MTU 9000: features and MTU set, a small pool
  *       refused, ARP round trip, an ICMP echo sent with checksum offload (CSUM_PARTIAL,
@@ -432,9 +434,18 @@ static int run_arp(int argc, char **argv, bool afpacket)
 	char spec[64];
 	snprintf(spec, sizeof(spec), "%s:%s", afpacket ? "afpacket" : "tap", argv[2]);
 	struct ust_pool *pool = make_pool(256, 2048);
-	int err = ust_backend_open(&g_be, spec, pool, NULL);
+	int err;
+	if (afpacket) {
+		char bad[64];
+		snprintf(bad, sizeof(bad), "afpacket:%.*s,ring=v9", (int)strcspn(argv[2], ","), argv[2]);
+		if ((err = ust_backend_open(&g_be, bad, pool, NULL)) != -EINVAL || g_be != NULL)
+			die("open %s: got %d, expected -EINVAL and no backend", bad, err);
+		printf("refused %s: EINVAL\n", bad);
+	}
+	err = ust_backend_open(&g_be, spec, pool, NULL);
 	if (err != 0)
 		die("open %s: %s", spec, strerror(-err));
+	printf("opened %s\n", spec);
 	if (ust_backend_fd(g_be) < 0)
 		die("no pollable fd");
 	if (g_be->mtu != 1500)
