@@ -10,8 +10,9 @@
  *       (promiscuous mode), that our own transmissions never come back, and that TCP and
  *       UDP from the kernel (sent over veth with the checksum left undone) arrive with
  *       their checksums finished. With or without a ring option (the script runs both
- *       rings); first, an unknown ring option on the real interface must be refused with
- *       EINVAL and leave nothing behind.
+ *       rings; the socket's PACKET_VERSION must be the one asked for); first, an unknown
+ *       ring option on the real interface must be refused with EINVAL, and ",ring=v2"
+ *       must open a TPACKET_V2 ring.
  *   offload IFNAME OUR_IP KERNEL_IP PORT
  *       TAP with virtio-net headers and MTU 9000: features and MTU set, a small pool
  *       refused, ARP round trip, an ICMP echo sent with checksum offload (CSUM_PARTIAL,
@@ -25,12 +26,14 @@
  */
 #include <arpa/inet.h>
 #include <errno.h>
+#include <linux/if_packet.h>
 #include <poll.h>
 #include <stdarg.h>
 #include <stdbool.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/socket.h>
 #include <unistd.h>
 
 #include "core/clock.h"
@@ -441,11 +444,34 @@ static int run_arp(int argc, char **argv, bool afpacket)
 		if ((err = ust_backend_open(&g_be, bad, pool, NULL)) != -EINVAL || g_be != NULL)
 			die("open %s: got %d, expected -EINVAL and no backend", bad, err);
 		printf("refused %s: EINVAL\n", bad);
+		/* ",ring=v2" names the default explicitly. */
+		snprintf(bad, sizeof(bad), "afpacket:%.*s,ring=v2", (int)strcspn(argv[2], ","), argv[2]);
+		int version = -1;
+		socklen_t vlen = sizeof(version);
+		if ((err = ust_backend_open(&g_be, bad, pool, NULL)) != 0)
+			die("open %s: %s", bad, strerror(-err));
+		if (getsockopt(ust_backend_fd(g_be), SOL_PACKET, PACKET_VERSION, &version, &vlen) != 0 ||
+		    version != TPACKET_V2)
+			die("%s: ring version %d, expected TPACKET_V2", bad, version);
+		ust_backend_close(g_be);
+		g_be = NULL;
+		printf("opened and closed %s: TPACKET_V2\n", bad);
 	}
 	err = ust_backend_open(&g_be, spec, pool, NULL);
 	if (err != 0)
 		die("open %s: %s", spec, strerror(-err));
 	printf("opened %s\n", spec);
+	if (afpacket) {
+		/* The ring the spec asked for: V2 unless ",ring=v3". */
+		int version = -1;
+		socklen_t vlen = sizeof(version);
+		int want = strstr(spec, ",ring=v3") != NULL ? TPACKET_V3 : TPACKET_V2;
+		if (getsockopt(ust_backend_fd(g_be), SOL_PACKET, PACKET_VERSION, &version, &vlen) != 0)
+			die("PACKET_VERSION: %s", strerror(errno));
+		if (version != want)
+			die("ring version %d, expected %d", version, want);
+		printf("receive ring TPACKET_V%d\n", version + 1);
+	}
 	if (ust_backend_fd(g_be) < 0)
 		die("no pollable fd");
 	if (g_be->mtu != 1500)
