@@ -13,15 +13,17 @@
  *   request is seen at once; we walk the slots in order, copy each frame into a pool buffer
  *   and give the slot back. It is the default because latency is what a lone ping, an RPC or
  *   a TCP handshake feel: with V3 every sparse frame waited for the retire timer (ping RTT
- *   ~0.6-0.8 ms over veth against ~0.02-0.07 ms over TAP; see bench/net/RESULTS.md). Slots
+ *   0.6-0.9 ms over veth with V3, 0.02-0.1 ms with V2, like TAP; bench/net/RESULTS.md). Slots
  *   are sized from the link MTU, so a frame larger than that (GRO on a real NIC) is
  *   truncated by the kernel and counted as rx_truncated.
  * - TPACKET_V3: the kernel packs variable-size frames into big blocks and hands a block over
  *   when it is full or its retire timer (AFP_RETIRE_MS, 1 ms rounded up to a jiffy, the
  *   minimum) expires; a batch that ends in the middle of a block remembers where it stopped.
  *   Better for sustained high rates: blocks fill long before the timer, one wakeup and one
- *   status word per block instead of per frame, and 64 KiB GRO frames fit. The price is up
- *   to one timer period of latency for sparse traffic.
+ *   status word per block instead of per frame, and 64 KiB GRO frames fit (measured over
+ *   veth on a busy machine: V2 answered 15-30% fewer echo requests/s than V3 because the
+ *   per-frame handover and wakeups cost the sender's CPU; equal when the machine was
+ *   calmer). The price is up to one timer period of latency for sparse traffic.
  *
  * Both: frames the interface transmits (our own, or the kernel's) are not delivered
  * (PACKET_IGNORE_OUTGOING, and the packet type is checked as well for older kernels); ring
