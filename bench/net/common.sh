@@ -18,6 +18,9 @@ BUILD=${1:-${USTACK_BUILD:-$SRC/build/normal}}
 NC=$BUILD/tools/ustack-nc/ustack-nc
 FLOOD=$BUILD/bench/net/icmp-flood
 NCPU=$(nproc)
+# AF_RING=v3 runs the AF_PACKET responder on the TPACKET_V3 ring (default: the backend's
+# default, TPACKET_V2), for comparing the two in one sitting.
+AF_SPEC=afpacket:vb${AF_RING:+,ring=$AF_RING}
 US_OPTS=()
 if [[ ${US_BUSY:-0} == 1 ]]; then
 	US_OPTS+=(--busy-poll)
@@ -57,12 +60,12 @@ bench_setup() {
 	US_TAP_PID=$NS_PID
 	# shellcheck disable=SC2086
 	NS_ERR=$T/us-af.err ns_bg "$NS_A" "$T/us-af.out" taskset -c "$US_CPU" $US_SCHED \
-		"$NC" --if afpacket:vb --ip 10.88.2.2/24 -v -u -l -p 7 -d "${US_OPTS[@]}"
+		"$NC" --if "$AF_SPEC" --ip 10.88.2.2/24 -v -u -l -p 7 -d "${US_OPTS[@]}"
 	US_AF_PID=$NS_PID
 	ns_wait_for "$T/us-tap.err" "mac " 10 || { cat "$T/us-tap.err"; exit 1; }
 	ns_wait_for "$T/us-af.err" "mac " 10 || { cat "$T/us-af.err"; exit 1; }
 	echo "ustack responders: CPU $US_CPU, scheduler '${US_SCHED:-SCHED_OTHER}', options '${US_OPTS[*]}';" \
-		"Linux side: CPU $LX_CPU; load average: $(cut -d' ' -f1-3 /proc/loadavg)"
+		"AF_PACKET spec '$AF_SPEC'; Linux side: CPU $LX_CPU; load average: $(cut -d' ' -f1-3 /proc/loadavg)"
 	for t in ustack-tap kernel-veth ustack-afpacket; do
 		ip netns exec "$NS_P" ping -c 2 -i 0.2 -W 2 "${TARGET_IP[$t]}" >/dev/null ||
 			{ echo "$t (${TARGET_IP[$t]}) does not answer pings" >&2; exit 1; }

@@ -2,20 +2,34 @@
  * AF_PACKET backend: the stack sits directly on an Ethernet interface (a veth end, a NIC),
  * beside the kernel, with its own MAC address.
  *
- *   ust_backend_rx -> afp_rx -> TPACKET_V3 ring (mmap'd blocks) -> copy into pool buffers
+ *   ust_backend_rx -> afp_rx -> TPACKET_V2 ring (default) or TPACKET_V3 ring (",ring=v3")
+ *                            -> copy into pool buffers
  *   ust_backend_tx -> afp_tx -> sendmmsg(), one syscall per batch
  *
- * Receive uses a TPACKET_V3 ring: the kernel fills whole blocks of frames and hands a block
- * over when it is full or its retire timer (1 ms, rounded up to a jiffy) expires; we walk the
- * blocks in order, copy each frame into a pool buffer and give the block back. A batch that
- * ends in the middle of a block remembers where it stopped. The price of V3's batching is
- * latency for sparse traffic: a lone frame becomes visible (and the fd readable) only when the
- * retire timer closes its block, so a ping-pong over this backend sees about 1 ms per receive
- * (measured: ARP round trip over veth ~1 ms here, against ~6 us over TAP); busy links fill
- * blocks long before. A TPACKET_V2 ring would hand over each frame at once. Frames the
- * interface transmits (our own, or the kernel's) are not delivered (PACKET_IGNORE_OUTGOING, and
- * the packet type is checked as well for older kernels). The interface is put in promiscuous
- * mode for as long as the socket lives, because the stack's MAC differs from the interface's.
+ * Receive ring, two kinds, chosen at open ("afpacket:IFNAME" = V2, "afpacket:IFNAME,ring=v3"):
+ *
+ * - TPACKET_V2 (the default): fixed-size frame slots, each with its own status word. The
+ *   kernel hands each frame over the moment it is written (and wakes poll), so a lone
+ *   request is seen at once; we walk the slots in order, copy each frame into a pool buffer
+ *   and give the slot back. It is the default because latency is what a lone ping, an RPC or
+ *   a TCP handshake feel: with V3 every sparse frame waited for the retire timer (ping RTT
+ *   0.6-0.9 ms over veth with V3, 0.02-0.1 ms with V2, like TAP; bench/net/RESULTS.md). Slots
+ *   are sized from the link MTU, so a frame larger than that (GRO on a real NIC) is
+ *   truncated by the kernel and counted as rx_truncated.
+ * - TPACKET_V3: the kernel packs variable-size frames into big blocks and hands a block over
+ *   when it is full or its retire timer (AFP_RETIRE_MS, 1 ms rounded up to a jiffy, the
+ *   minimum) expires; a batch that ends in the middle of a block remembers where it stopped.
+ *   Better for sustained high rates: blocks fill long before the timer, one wakeup and one
+ *   status word per block instead of per frame, and 64 KiB GRO frames fit (measured over
+ *   veth on a busy machine: V2 answered 15-30% fewer echo requests/s than V3 because the
+ *   per-frame handover and wakeups cost the sender's CPU; equal when the machine was
+ *   calmer). The price is up to one timer period of latency for sparse traffic.
+ *
+ * Both: frames the interface transmits (our own, or the kernel's) are not delivered
+ * (PACKET_IGNORE_OUTGOING, and the packet type is checked as well for older kernels); ring
+ * overflow is read from PACKET_STATISTICS into rx_link_drops. The interface is put in
+ * promiscuous mode for as long as the socket lives, because the stack's MAC differs from the
+ * interface's.
  *
  * Transmit uses sendmmsg rather than a TPACKET_V2 TX ring: frames already sit in pool
  * buffers, so sendmmsg sends them with one syscall per batch and the kernel's one copy,
@@ -44,11 +58,20 @@
 #define AFP_FRAME_SIZE 2048u		/* nominal; V3 packs variable-size frames in a block */
 #define AFP_RETIRE_MS 1u		/* hand a partly filled block over after this long */
 #define AFP_VLAN_LEN 4u
+#define AFP_V2_RING_SIZE (4u * 1024u * 1024u)	/* same memory as the V3 ring */
+#define AFP_V2_BLOCK_SIZE (128u * 1024u)	/* slots never straddle blocks; a multiple of them */
+#define AFP_V2_MIN_FRAME 2048u
 
 struct afp_priv {
 	int fd;
+	int version;			/* TPACKET_V2 or TPACKET_V3 */
 	uint8_t *ring;
 	size_t ring_size;
+	/* V2: slot ring */
+	uint32_t frame_size;
+	uint32_t frame_count;
+	uint32_t slot;			/* next slot to look at */
+	/* V3: block ring */
 	unsigned block;			/* block being walked, or next to wait for */
 	uint32_t frames_left;		/* frames not yet taken from that block (valid if in_block) */
 	uint8_t *frame;			/* next frame in that block */
@@ -111,6 +134,17 @@ static void complete_l4_checksum(uint8_t *f, uint32_t len)
 	l4[field + 1] = (uint8_t)csum;
 }
 
+/* What both ring versions tell about one received frame. */
+struct afp_frame {
+	uint32_t status;
+	uint32_t len;			/* on the wire, without a stripped VLAN tag */
+	uint32_t snaplen;		/* bytes in the ring */
+	const uint8_t *data;		/* Ethernet header */
+	uint8_t pkttype;
+	uint16_t vlan_tci;
+	uint16_t vlan_tpid;
+};
+
 /*
  * Copy one ring frame into a pool buffer. The kernel strips a hardware-accelerated VLAN tag
  * into the header; it is put back so the stack sees the frame as it was on the wire.
@@ -119,20 +153,17 @@ static void complete_l4_checksum(uint8_t *f, uint32_t len)
  * UST_PKT_F_CSUM_VALID; the former also get their TCP/UDP checksum finished here, since the
  * kernel gives us no csum_start to pass the job on with.
  */
-static void take_frame(struct ust_backend *be, const struct tpacket3_hdr *h,
+static void take_frame(struct ust_backend *be, const struct afp_frame *h,
 		       struct ust_pkt **pkts, unsigned *got)
 {
-	const struct sockaddr_ll *sll =
-		(const struct sockaddr_ll *)(const void *)((const uint8_t *)h +
-							    TPACKET_ALIGN(sizeof(*h)));
-	if (sll->sll_pkttype == PACKET_OUTGOING)
+	if (h->pkttype == PACKET_OUTGOING)
 		return;
-	if (h->tp_snaplen < h->tp_len) {
+	if (h->snaplen < h->len) {
 		be->counters.rx_truncated++;
 		return;
 	}
-	bool vlan = (h->tp_status & TP_STATUS_VLAN_VALID) != 0 && h->tp_snaplen >= 2 * UST_ETH_ADDR_LEN;
-	uint32_t len = h->tp_snaplen + (vlan ? AFP_VLAN_LEN : 0);
+	bool vlan = (h->status & TP_STATUS_VLAN_VALID) != 0 && h->snaplen >= 2 * UST_ETH_ADDR_LEN;
+	uint32_t len = h->snaplen + (vlan ? AFP_VLAN_LEN : 0);
 	if (len < UST_ETH_HDR_LEN) {
 		be->counters.rx_errors++;
 		return;
@@ -148,42 +179,99 @@ static void take_frame(struct ust_backend *be, const struct tpacket3_hdr *h,
 		be->counters.rx_truncated++;
 		return;
 	}
-	const uint8_t *src = (const uint8_t *)h + h->tp_mac;
+	const uint8_t *src = h->data;
 	if (vlan) {
-		uint16_t tpid = (h->tp_status & TP_STATUS_VLAN_TPID_VALID) != 0 ? h->hv1.tp_vlan_tpid
-										 : ETH_P_8021Q;
-		uint16_t tci = (uint16_t)h->hv1.tp_vlan_tci;
+		uint16_t tpid = (h->status & TP_STATUS_VLAN_TPID_VALID) != 0 ? h->vlan_tpid : ETH_P_8021Q;
+		uint16_t tci = h->vlan_tci;
 		memcpy(dst, src, 2 * UST_ETH_ADDR_LEN);
 		dst[12] = (uint8_t)(tpid >> 8);
 		dst[13] = (uint8_t)tpid;
 		dst[14] = (uint8_t)(tci >> 8);
 		dst[15] = (uint8_t)tci;
-		memcpy(dst + 16, src + 12, h->tp_snaplen - 12);
+		memcpy(dst + 16, src + 12, h->snaplen - 12);
 	} else {
 		memcpy(dst, src, len);
 	}
-	if ((h->tp_status & TP_STATUS_CSUMNOTREADY) != 0)
+	if ((h->status & TP_STATUS_CSUMNOTREADY) != 0)
 		complete_l4_checksum(dst, len);
-	if ((h->tp_status & (TP_STATUS_CSUMNOTREADY | TP_STATUS_CSUM_VALID)) != 0)
+	if ((h->status & (TP_STATUS_CSUMNOTREADY | TP_STATUS_CSUM_VALID)) != 0)
 		pkt->flags |= UST_PKT_F_CSUM_VALID;
 	pkts[(*got)++] = pkt;
 }
 
-/* The kernel flags a block handed over after it had to drop frames (ring full); reading
- * the statistics also resets them, so each drop is counted once. */
+/* The kernel flags a block (V3) or frame (V2) handed over after it had to drop frames (ring
+ * full); reading the statistics also resets them, so each drop is counted once. The V3
+ * struct starts with the V2 one; the kernel copies the one of the socket's version. */
 static void collect_ring_drops(struct ust_backend *be, const struct afp_priv *ap)
 {
-	struct tpacket_stats_v3 st;
+	struct tpacket_stats_v3 st = { 0 };
 	socklen_t len = sizeof(st);
 	if (getsockopt(ap->fd, SOL_PACKET, PACKET_STATISTICS, &st, &len) == 0)
 		be->counters.rx_link_drops += st.tp_drops;
 }
 
-static unsigned afp_rx(struct ust_backend *be, struct ust_pkt **pkts, unsigned n, uint64_t now)
+static void take_v3(struct ust_backend *be, const struct tpacket3_hdr *h, struct ust_pkt **pkts,
+		    unsigned *got)
+{
+	const struct sockaddr_ll *sll =
+		(const struct sockaddr_ll *)(const void *)((const uint8_t *)h + TPACKET_ALIGN(sizeof(*h)));
+	struct afp_frame f = {
+		.status = h->tp_status,
+		.len = h->tp_len,
+		.snaplen = h->tp_snaplen,
+		.data = (const uint8_t *)h + h->tp_mac,
+		.pkttype = sll->sll_pkttype,
+		.vlan_tci = (uint16_t)h->hv1.tp_vlan_tci,
+		.vlan_tpid = (uint16_t)h->hv1.tp_vlan_tpid,
+	};
+	take_frame(be, &f, pkts, got);
+}
+
+/*
+ * V2: each slot is handed over by its own status word, so a frame is ours as soon as the
+ * kernel has written it. Slots are taken strictly in order (the kernel fills them in order).
+ */
+static unsigned afp_rx_v2(struct ust_backend *be, struct ust_pkt **pkts, unsigned n)
 {
 	struct afp_priv *ap = priv_of(be);
 	unsigned got = 0;
-	(void)now;
+
+	while (got < n) {
+		struct tpacket2_hdr *h =
+			(struct tpacket2_hdr *)(void *)(ap->ring + (size_t)ap->slot * ap->frame_size);
+		/* Acquire: the frame must be read after the kernel's status store. */
+		uint32_t status = __atomic_load_n(&h->tp_status, __ATOMIC_ACQUIRE);
+		if ((status & TP_STATUS_USER) == 0)
+			break;
+		if ((status & TP_STATUS_LOSING) != 0)
+			collect_ring_drops(be, ap);
+		const struct sockaddr_ll *sll = (const struct sockaddr_ll *)(const void *)
+			((const uint8_t *)h + TPACKET_ALIGN(sizeof(*h)));
+		struct afp_frame f = {
+			.status = status,
+			.len = h->tp_len,
+			.snaplen = h->tp_snaplen,
+			.data = (const uint8_t *)h + h->tp_mac,
+			.pkttype = sll->sll_pkttype,
+			.vlan_tci = h->tp_vlan_tci,
+			.vlan_tpid = h->tp_vlan_tpid,
+		};
+		/* A nonsense offset from the kernel would read past the slot: refuse it. */
+		if ((uint64_t)h->tp_mac + h->tp_snaplen > ap->frame_size)
+			be->counters.rx_errors++;
+		else
+			take_frame(be, &f, pkts, &got);
+		/* Release: our reads of the slot are done before the kernel may refill it. */
+		__atomic_store_n(&h->tp_status, TP_STATUS_KERNEL, __ATOMIC_RELEASE);
+		ap->slot = ap->slot + 1 == ap->frame_count ? 0 : ap->slot + 1;
+	}
+	return got;
+}
+
+static unsigned afp_rx_v3(struct ust_backend *be, struct ust_pkt **pkts, unsigned n)
+{
+	struct afp_priv *ap = priv_of(be);
+	unsigned got = 0;
 
 	while (got < n) {
 		struct tpacket_block_desc *bd = block_desc(ap, ap->block);
@@ -200,7 +288,7 @@ static unsigned afp_rx(struct ust_backend *be, struct ust_pkt **pkts, unsigned n
 		}
 		while (ap->frames_left > 0 && got < n) {
 			const struct tpacket3_hdr *h = (const struct tpacket3_hdr *)(void *)ap->frame;
-			take_frame(be, h, pkts, &got);
+			take_v3(be, h, pkts, &got);
 			ap->frames_left--;
 			ap->frame += h->tp_next_offset;
 		}
@@ -212,6 +300,12 @@ static unsigned afp_rx(struct ust_backend *be, struct ust_pkt **pkts, unsigned n
 		ap->block = (ap->block + 1) % AFP_BLOCK_COUNT;
 	}
 	return got;
+}
+
+static unsigned afp_rx(struct ust_backend *be, struct ust_pkt **pkts, unsigned n, uint64_t now)
+{
+	(void)now;
+	return priv_of(be)->version == TPACKET_V2 ? afp_rx_v2(be, pkts, n) : afp_rx_v3(be, pkts, n);
 }
 
 static void afp_tx(struct ust_backend *be, struct ust_pkt **pkts, unsigned n, uint64_t now)
@@ -277,14 +371,35 @@ static const struct ust_backend_ops afp_ops = {
 	.close = afp_close,
 };
 
-/* Ring first, then bind: a socket created with protocol 0 receives nothing until bound. */
-static int afp_setup(struct afp_priv *ap, int ifindex)
+/* V2 slots: header, address, then the frame at a 16-byte aligned offset, room for the link
+ * MTU plus an Ethernet and a VLAN header; a power of two so slots tile the blocks. */
+static uint32_t v2_frame_size(uint32_t mtu)
 {
-	int fd = ap->fd;
-	int version = TPACKET_V3;
-	if (setsockopt(fd, SOL_PACKET, PACKET_VERSION, &version, sizeof(version)) < 0)
-		return -errno;
+	uint32_t need = TPACKET_ALIGN(TPACKET2_HDRLEN) + 64u + mtu + UST_ETH_HDR_LEN + AFP_VLAN_LEN;
+	uint32_t size = AFP_V2_MIN_FRAME;
+	while (size < need && size < AFP_V2_BLOCK_SIZE)
+		size <<= 1;
+	return size;
+}
 
+static int setup_ring_v2(struct afp_priv *ap, uint32_t mtu)
+{
+	ap->frame_size = v2_frame_size(mtu);
+	ap->frame_count = AFP_V2_RING_SIZE / ap->frame_size;
+	struct tpacket_req req = {
+		.tp_block_size = AFP_V2_BLOCK_SIZE,
+		.tp_block_nr = AFP_V2_RING_SIZE / AFP_V2_BLOCK_SIZE,
+		.tp_frame_size = ap->frame_size,
+		.tp_frame_nr = ap->frame_count,
+	};
+	if (setsockopt(ap->fd, SOL_PACKET, PACKET_RX_RING, &req, sizeof(req)) < 0)
+		return -errno;
+	ap->ring_size = AFP_V2_RING_SIZE;
+	return 0;
+}
+
+static int setup_ring_v3(struct afp_priv *ap)
+{
 	struct tpacket_req3 req = {
 		.tp_block_size = AFP_BLOCK_SIZE,
 		.tp_block_nr = AFP_BLOCK_COUNT,
@@ -294,9 +409,21 @@ static int afp_setup(struct afp_priv *ap, int ifindex)
 		.tp_sizeof_priv = 0,
 		.tp_feature_req_word = 0,
 	};
-	if (setsockopt(fd, SOL_PACKET, PACKET_RX_RING, &req, sizeof(req)) < 0)
+	if (setsockopt(ap->fd, SOL_PACKET, PACKET_RX_RING, &req, sizeof(req)) < 0)
 		return -errno;
 	ap->ring_size = (size_t)AFP_BLOCK_SIZE * AFP_BLOCK_COUNT;
+	return 0;
+}
+
+/* Ring first, then bind: a socket created with protocol 0 receives nothing until bound. */
+static int afp_setup(struct afp_priv *ap, int ifindex, uint32_t mtu)
+{
+	int fd = ap->fd;
+	if (setsockopt(fd, SOL_PACKET, PACKET_VERSION, &ap->version, sizeof(ap->version)) < 0)
+		return -errno;
+	int err = ap->version == TPACKET_V2 ? setup_ring_v2(ap, mtu) : setup_ring_v3(ap);
+	if (err != 0)
+		return err;
 	void *ring = mmap(NULL, ap->ring_size, PROT_READ | PROT_WRITE, MAP_SHARED | MAP_POPULATE, fd, 0);
 	if (ring == MAP_FAILED)
 		return -errno;
@@ -322,28 +449,31 @@ static int afp_setup(struct afp_priv *ap, int ifindex)
 }
 
 int ust__afpacket_open(struct ust_backend *be, const char *ifname,
-		       const struct ust_backend_config *cfg)
+		       const struct ust_backend_config *cfg, enum ust__afp_ring ring)
 {
 	unsigned ifindex = if_nametoindex(ifname);
 	if (ifindex == 0)
 		return errno == EPERM || errno == EACCES ? -errno : -ENODEV;
+	/* The V2 slots are sized from the link's MTU, so it is read first. */
+	uint32_t link_mtu = 0;
+	int err = ust__netdev_get_mtu(ifname, &link_mtu);
+	if (err != 0)
+		return err;
 
 	struct afp_priv *ap = calloc(1, sizeof(*ap));
 	if (ap == NULL)
 		return -ENOMEM;
+	ap->version = ring == UST__AFP_RING_V3 ? TPACKET_V3 : TPACKET_V2;
 	ap->fd = socket(AF_PACKET, SOCK_RAW | SOCK_NONBLOCK | SOCK_CLOEXEC, 0);
 	if (ap->fd < 0) {
-		int err = -errno;
+		err = -errno;
 		free(ap);
 		return err;
 	}
 
-	uint32_t link_mtu = 0;
-	int err = afp_setup(ap, (int)ifindex);
+	err = afp_setup(ap, (int)ifindex, link_mtu);
 	if (err == 0)
 		err = ust__netdev_get_hwaddr(ifname, &be->hw_addr);
-	if (err == 0)
-		err = ust__netdev_get_mtu(ifname, &link_mtu);
 	if (err != 0) {
 		afp_release(ap);
 		return err;

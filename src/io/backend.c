@@ -1,5 +1,6 @@
 /*
- * Generic backend code: parses a spec ("tap:NAME", "afpacket:IFNAME") into the right backend,
+ * Generic backend code: parses a spec ("tap:NAME", "afpacket:IFNAME[,ring=v2|v3]") into the
+ * right backend,
  * and wraps every backend's rx/tx with counting, link-layer broadcast/multicast marking, pcap
  * capture, and a software checksum for CSUM_PARTIAL frames sent to a link without offload.
  * Sits between the stack's poll/flush and the ops table:
@@ -57,24 +58,40 @@ int ust_backend_open(struct ust_backend **out, const char *spec, struct ust_pool
 	if (colon == NULL)
 		return -EINVAL;
 	size_t kind_len = (size_t)(colon - spec);
-	const char *ifname = colon + 1;
-	size_t name_len = strlen(ifname);
+	const char *rest = colon + 1;
+	const char *comma = strchr(rest, ',');
+	size_t name_len = comma != NULL ? (size_t)(comma - rest) : strlen(rest);
 	/* Interface names are what the kernel accepts: 1..IFNAMSIZ-1 bytes, no '/' or space. */
-	if (name_len == 0 || name_len >= IFNAMSIZ || strpbrk(ifname, "/ \t\n:") != NULL)
+	if (name_len == 0 || name_len >= IFNAMSIZ || strcspn(rest, "/ \t\n:") < name_len)
 		return -EINVAL;
+	char ifname[IFNAMSIZ];
+	memcpy(ifname, rest, name_len);
+	ifname[name_len] = '\0';
 
-	int (*open_fn)(struct ust_backend *, const char *, const struct ust_backend_config *);
-	if (kind_len == 3 && memcmp(spec, "tap", 3) == 0)
-		open_fn = ust__tap_open;
-	else if (kind_len == 8 && memcmp(spec, "afpacket", 8) == 0)
-		open_fn = ust__afpacket_open;
-	else
+	bool tap = kind_len == 3 && memcmp(spec, "tap", 3) == 0;
+	bool afpacket = kind_len == 8 && memcmp(spec, "afpacket", 8) == 0;
+	if (!tap && !afpacket)
 		return -EINVAL;
+	/* Options (afpacket only), comma-separated; anything unknown is refused, and before
+	 * anything is allocated or opened. */
+	enum ust__afp_ring ring = UST__AFP_RING_V2;
+	for (const char *opt = comma; opt != NULL;) {
+		opt++;
+		const char *end = strchr(opt, ',');
+		size_t len = end != NULL ? (size_t)(end - opt) : strlen(opt);
+		if (afpacket && len == 7 && memcmp(opt, "ring=v2", 7) == 0)
+			ring = UST__AFP_RING_V2;
+		else if (afpacket && len == 7 && memcmp(opt, "ring=v3", 7) == 0)
+			ring = UST__AFP_RING_V3;
+		else
+			return -EINVAL;
+		opt = end;
+	}
 
 	struct ust_backend *be = ust__backend_alloc(pool, ifname);
 	if (be == NULL)
 		return -ENOMEM;
-	int err = open_fn(be, ifname, cfg);
+	int err = tap ? ust__tap_open(be, ifname, cfg) : ust__afpacket_open(be, ifname, cfg, ring);
 	if (err != 0) {
 		free(be);
 		return err;

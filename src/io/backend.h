@@ -7,7 +7,9 @@
  *   stack poll -> ust_backend_rx(be, pkts, n, now) -> ops->rx -> link
  *   stack flush -> ust_backend_tx(be, pkts, n, now) -> ops->tx -> link
  *
- * Specs: "tap:NAME" (attach to TAP device NAME, created if absent), "afpacket:IFNAME",
+ * Specs: "tap:NAME" (attach to TAP device NAME, created if absent), "afpacket:IFNAME"
+ * (receive ring TPACKET_V2, lowest latency; "afpacket:IFNAME,ring=v3" for TPACKET_V3, fewer
+ * wakeups at sustained high rates; ",ring=v2" is accepted too; other options are -EINVAL),
  * "pair" links are made with ust_pair_create (they join two backends in memory).
  * The wrappers ust_backend_rx/tx also feed the pcap capture when one is set.
  */
@@ -74,8 +76,9 @@ struct ust_backend {
 };
 
 /*
- * Open a backend from a spec string ("tap:NAME", "afpacket:IFNAME"). Returns 0 or a negative
- * errno (-EINVAL with an unknown kind or empty name, -EPERM without privileges, ...).
+ * Open a backend from a spec string ("tap:NAME", "afpacket:IFNAME[,ring=v2|v3]"). Returns 0 or
+ * a negative errno (-EINVAL with an unknown kind, empty name or unknown option, -EPERM without
+ * privileges, ...).
  */
 int ust_backend_open(struct ust_backend **out, const char *spec, struct ust_pool *pool,
 		     const struct ust_backend_config *cfg);

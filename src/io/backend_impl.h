@@ -28,8 +28,14 @@ void ust__backend_tx_fail(struct ust_backend *be, const struct ust_pkt *pkt, boo
 /* Each fills *be (ops, priv, mtu, features, hw_addr) or returns a negative errno, leaving
  * nothing open. ifname is non-empty and shorter than IFNAMSIZ. */
 int ust__tap_open(struct ust_backend *be, const char *ifname, const struct ust_backend_config *cfg);
+
+/* AF_PACKET receive ring kind (spec option ",ring=v2|v3"); see afpacket.c for the trade-off. */
+enum ust__afp_ring {
+	UST__AFP_RING_V2,	/* default: per-frame handover, lowest latency */
+	UST__AFP_RING_V3,	/* block handover: fewer wakeups at sustained high rates */
+};
 int ust__afpacket_open(struct ust_backend *be, const char *ifname,
-		       const struct ust_backend_config *cfg);
+		       const struct ust_backend_config *cfg, enum ust__afp_ring ring);
 
 /* Interface ioctls in the caller's network namespace (netdev.c); 0 or negative errno. */
 int ust__netdev_get_mtu(const char *ifname, uint32_t *mtu);

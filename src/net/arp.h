@@ -2,8 +2,9 @@
  * ARP cache and resolution. ipv4 output -> ust__arp_output() (resolve next hop, then
  * eth output, or queue the frame while a request is outstanding); eth input -> ust__arp_input().
  *
- * Entries: INCOMPLETE (requests sent, frames queued: at most UST_ARP_QUEUE_PER_ENTRY here and
- * UST_ARP_QUEUE_TOTAL overall), REACHABLE (for UST_ARP_REACHABLE_NS after the last
+ * Entries: INCOMPLETE (requests sent, frames queued: at most UST_ARP_QUEUE_BYTES_PER_ENTRY
+ * bytes of frames here, UST_ARP_QUEUE_BYTES_TOTAL overall, and never more than a
+ * UST_ARP_QUEUE_POOL_DIVISOR-th of the frame pool's buffers; see net_config.h), REACHABLE (for UST_ARP_REACHABLE_NS after the last
  * confirmation), REFRESH (expired but recently used: still used while a new request is sent;
  * unanswered, it is deleted). UST_ARP_TRIES requests UST_ARP_RETRY_NS apart; then the queued
  * frames are dropped and counted, and the sockets that sent them (pkt->user token) get
@@ -71,9 +72,23 @@ struct ust__arp_entry {
 struct ust__arp {
 	struct ust__arp_entry entries[UST_ARP_TABLE_SIZE];
 	struct ust__arp_entry *hash[UST_ARP_HASH];
-	uint32_t queued_total;
+	uint32_t queued_total;		/* frames queued in all entries */
+	uint64_t queued_bytes;		/* their Ethernet frame bytes (see ust__arp_frame_bytes) */
 	struct ust__arp_counters counters;
 };
+
+/* What a queued frame counts against the byte limits: its length once the Ethernet header
+ * is added (queued packets start at the IP header). */
+static inline uint64_t ust__arp_frame_bytes(const struct ust_pkt *pkt)
+{
+	return (uint64_t)pkt->len + UST_ETH_HDR_LEN;
+}
+
+/* Bytes of frames queued on one entry. */
+static inline uint64_t ust__arp_entry_bytes(const struct ust__arp_entry *e)
+{
+	return e->queue.bytes + (uint64_t)e->queue.count * UST_ETH_HDR_LEN;
+}
 
 void ust__arp_init(struct ust_stack *st);
 void ust__arp_fini(struct ust_stack *st);

@@ -15,8 +15,14 @@
 #define UST_ARP_REACHABLE_NS (60ull * 1000000000ull)	/* lifetime of a resolved entry */
 #define UST_ARP_RETRY_NS (1000000000ull)	/* between requests while resolving */
 #define UST_ARP_TRIES 3u			/* requests before giving up */
-#define UST_ARP_QUEUE_PER_ENTRY 64u		/* frames waiting for one resolution */
-#define UST_ARP_QUEUE_TOTAL 512u		/* frames waiting for all resolutions */
+/* Frames waiting for resolution are limited by their bytes (Ethernet frame length), like
+ * Linux's unres_qlen_bytes (212992 by default), so that a burst of fragments, e.g. two
+ * back-to-back 64 KiB UDP datagrams (2 x 45 frames), survives resolution. Whatever the
+ * frame size, at most half of the stack's frame pool is ever held here (UST_ARP_QUEUE_
+ * POOL_DIVISOR), so tiny frames cannot starve receive and send of buffers. */
+#define UST_ARP_QUEUE_BYTES_PER_ENTRY (256u * 1024u)	/* waiting for one resolution */
+#define UST_ARP_QUEUE_BYTES_TOTAL (1024u * 1024u)	/* waiting for all resolutions */
+#define UST_ARP_QUEUE_POOL_DIVISOR 2u		/* frames queued <= frame pool count / this */
 
 /* --- IPv4 --- */
 #define UST_IPV4_MIN_MTU 68u

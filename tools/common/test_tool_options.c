@@ -44,6 +44,9 @@ static void test_common_options(void **state)
 	assert_int_equal(ust_tool_common_option(&t, UST_TOOL_OPT_IF, "tap:ut0"), 1);
 	assert_int_equal(ust_tool_common_option(&t, UST_TOOL_OPT_IF, "afpacket:veth0"), 1);
 	assert_string_equal(t.cfg.ifspec, "afpacket:veth0");
+	/* backend options after the name do not count against its length */
+	assert_int_equal(ust_tool_common_option(&t, UST_TOOL_OPT_IF, "afpacket:0123456789abcde,ring=v3"), 1);
+	assert_int_equal(ust_tool_common_option(&t, UST_TOOL_OPT_IF, "afpacket:0123456789abcdef,ring=v3"), -1);
 	assert_int_equal(ust_tool_common_option(&t, UST_TOOL_OPT_IF, "tap:"), -1);
 	assert_int_equal(ust_tool_common_option(&t, UST_TOOL_OPT_IF, "ut0"), -1);
 	assert_int_equal(ust_tool_common_option(&t, UST_TOOL_OPT_IF, "bogus:ut0"), -1);

@@ -128,7 +128,9 @@ static bool valid_ifspec(const char *s)
 			continue;
 		if (strcmp(kinds[i], "switch") == 0)
 			return true;	/* a socket path: any length */
-		return strlen(colon + 1) < 16 && !strchr(colon + 1, '/');
+		/* The name ends at a ',' (backend options such as afpacket's ",ring=v3", which
+		 * ust_backend_open checks). */
+		return strcspn(colon + 1, ",") < 16 && !strchr(colon + 1, '/');
 	}
 	return false;
 }
@@ -139,7 +141,7 @@ int ust_tool_common_option(struct ust_tool *t, int opt, const char *arg)
 	case UST_TOOL_OPT_IF:
 		if (!valid_ifspec(arg)) {
 			ust_tool_error(t, "--if: '%s' is not an interface spec "
-				       "(tap:NAME or afpacket:IFNAME)", arg);
+				       "(tap:NAME or afpacket:IFNAME[,ring=v3])", arg);
 			return -1;
 		}
 		t->cfg.ifspec = arg;
@@ -215,6 +217,7 @@ void ust_tool_common_usage(FILE *f)
 {
 	fputs("Where the stack runs (every ustack program):\n"
 	      "  --if SPEC        tap:NAME (TAP device, created if absent) or afpacket:IFNAME\n"
+	      "                   (AF_PACKET ring TPACKET_V2; afpacket:IFNAME,ring=v3 for TPACKET_V3)\n"
 	      "  --ip A.B.C.D/N   the stack's address and prefix length (required)\n"
 	      "  --gw A.B.C.D     default gateway\n"
 	      "  --mac MAC        aa:bb:cc:dd:ee:ff (default: derived from the address)\n"

@@ -3,13 +3,16 @@
  * namespace (ip netns exec). It plays a tiny host on the link with hand-built frames:
  *
  *   tap IFNAME OUR_IP KERNEL_IP GHOST_IP
- *   afpacket IFNAME OUR_IP KERNEL_IP GHOST_IP IF_MAC KERNEL_MAC
+ *   afpacket IFNAME[,ring=v2|v3] OUR_IP KERNEL_IP GHOST_IP IF_MAC KERNEL_MAC
  *       ARP-resolve the kernel's IP and check its reply byte by byte; receive the ARP request
  *       the kernel sends when the script pings GHOST_IP (an address nobody has). afpacket
  *       also checks hw_addr, that our MAC (different from the interface's) is reachable
  *       (promiscuous mode), that our own transmissions never come back, and that TCP and
  *       UDP from the kernel (sent over veth with the checksum left undone) arrive with
- *       their checksums finished.
+ *       their checksums finished. With or without a ring option (the script runs both
+ *       rings; the socket's PACKET_VERSION must be the one asked for); first, an unknown
+ *       ring option on the real interface must be refused with EINVAL, and ",ring=v2"
+ *       must open a TPACKET_V2 ring.
  *   offload IFNAME OUR_IP KERNEL_IP PORT
  *       TAP with virtio-net headers and MTU 9000: features and MTU set, a small pool
  *       refused, ARP round trip, an ICMP echo sent with checksum offload (CSUM_PARTIAL,
@@ -23,12 +26,14 @@
  */
 #include <arpa/inet.h>
 #include <errno.h>
+#include <linux/if_packet.h>
 #include <poll.h>
 #include <stdarg.h>
 #include <stdbool.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/socket.h>
 #include <unistd.h>
 
 #include "core/clock.h"
@@ -432,9 +437,41 @@ static int run_arp(int argc, char **argv, bool afpacket)
 	char spec[64];
 	snprintf(spec, sizeof(spec), "%s:%s", afpacket ? "afpacket" : "tap", argv[2]);
 	struct ust_pool *pool = make_pool(256, 2048);
-	int err = ust_backend_open(&g_be, spec, pool, NULL);
+	int err;
+	if (afpacket) {
+		char bad[64];
+		snprintf(bad, sizeof(bad), "afpacket:%.*s,ring=v9", (int)strcspn(argv[2], ","), argv[2]);
+		if ((err = ust_backend_open(&g_be, bad, pool, NULL)) != -EINVAL || g_be != NULL)
+			die("open %s: got %d, expected -EINVAL and no backend", bad, err);
+		printf("refused %s: EINVAL\n", bad);
+		/* ",ring=v2" names the default explicitly. */
+		snprintf(bad, sizeof(bad), "afpacket:%.*s,ring=v2", (int)strcspn(argv[2], ","), argv[2]);
+		int version = -1;
+		socklen_t vlen = sizeof(version);
+		if ((err = ust_backend_open(&g_be, bad, pool, NULL)) != 0)
+			die("open %s: %s", bad, strerror(-err));
+		if (getsockopt(ust_backend_fd(g_be), SOL_PACKET, PACKET_VERSION, &version, &vlen) != 0 ||
+		    version != TPACKET_V2)
+			die("%s: ring version %d, expected TPACKET_V2", bad, version);
+		ust_backend_close(g_be);
+		g_be = NULL;
+		printf("opened and closed %s: TPACKET_V2\n", bad);
+	}
+	err = ust_backend_open(&g_be, spec, pool, NULL);
 	if (err != 0)
 		die("open %s: %s", spec, strerror(-err));
+	printf("opened %s\n", spec);
+	if (afpacket) {
+		/* The ring the spec asked for: V2 unless ",ring=v3". */
+		int version = -1;
+		socklen_t vlen = sizeof(version);
+		int want = strstr(spec, ",ring=v3") != NULL ? TPACKET_V3 : TPACKET_V2;
+		if (getsockopt(ust_backend_fd(g_be), SOL_PACKET, PACKET_VERSION, &version, &vlen) != 0)
+			die("PACKET_VERSION: %s", strerror(errno));
+		if (version != want)
+			die("ring version %d, expected %d", version, want);
+		printf("receive ring TPACKET_V%d\n", version + 1);
+	}
 	if (ust_backend_fd(g_be) < 0)
 		die("no pollable fd");
 	if (g_be->mtu != 1500)

@@ -1,7 +1,8 @@
 #!/usr/bin/env bash
 # Interop tests of the real backends against the Linux kernel, inside network namespaces
 # this script creates and deletes (names ust-io-<pid>-*); nothing touches the root namespace.
-#   io_interop.sh tap|afpacket|offload PROGRAM
+#   io_interop.sh tap|afpacket|afpacket-v3|offload PROGRAM
+# afpacket uses the default receive ring (TPACKET_V2), afpacket-v3 the ",ring=v3" one.
 # PROGRAM is io_interop (built from io_interop.c); see its header for what each mode checks.
 # The program opens its backend, prints READY and waits for "go" on stdin; meanwhile this
 # script configures the kernel's side (the TAP device only exists once the program runs).
@@ -96,7 +97,9 @@ tap)
 	sleep 0.2
 	! ip -n "$nsk" link show "$tap" >/dev/null 2>&1 || fail "TAP device outlived the program"
 	;;
-afpacket)
+afpacket | afpacket-v3)
+	ifarg=vs
+	[[ $mode == afpacket-v3 ]] && ifarg=vs,ring=v3
 	new_ns "$nsk"
 	new_ns "$nss"
 	ip -n "$nsk" link add vk type veth peer name vs netns "$nss"
@@ -105,7 +108,7 @@ afpacket)
 	ip -n "$nss" link set vs up
 	ifmac=$(ip netns exec "$nss" cat /sys/class/net/vs/address)
 	kmac=$(ip netns exec "$nsk" cat /sys/class/net/vk/address)
-	start_prog "$nss" afpacket vs 10.78.0.2 10.78.0.1 10.78.0.3 "$ifmac" "$kmac"
+	start_prog "$nss" afpacket "$ifarg" 10.78.0.2 10.78.0.1 10.78.0.3 "$ifmac" "$kmac"
 	ip -d -n "$nss" link show vs | grep -q "promiscuity 1" || fail "vs is not promiscuous while open"
 	go
 	ip netns exec "$nsk" ping -c 6 -i 0.5 -W 1 10.78.0.3 >/dev/null 2>&1 &

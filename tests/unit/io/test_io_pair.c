@@ -463,7 +463,13 @@ static void test_backend_open_bad_specs(void **state)
 	struct ust_pool *pool = make_pool(4);
 	struct ust_backend *be = (struct ust_backend *)(uintptr_t)1;
 	const char *bad[] = { "tap:", "afpacket:", "tap", "", "foo:eth0", "pair:x", ":eth0",
-			      "tap:name-far-too-long-for-ifnamsiz", "tap:a/b", "TAP:x" };
+			      "tap:name-far-too-long-for-ifnamsiz", "tap:a/b", "TAP:x",
+			      /* ring options: afpacket only, known values only, no empty ones;
+			       * refused before anything is opened (and nothing leaks, see ASan) */
+			      "afpacket:eth0,ring=v4", "afpacket:eth0,ring=", "afpacket:eth0,",
+			      "afpacket:eth0,bogus", "afpacket:eth0,ring=v3,", "afpacket:eth0,RING=V3",
+			      "afpacket:,ring=v3", "tap:x,ring=v2", "afpacket:eth0,ring=v2x",
+			      "afpacket:name-far-too-long,ring=v3" };
 	for (size_t i = 0; i < sizeof(bad) / sizeof(bad[0]); i++) {
 		assert_int_equal(ust_backend_open(&be, bad[i], pool, NULL), -EINVAL);
 		assert_null(be);

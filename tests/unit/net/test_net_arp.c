@@ -156,6 +156,11 @@ static void test_expiry_and_refresh(void **state)
 	sim_fini(&s);
 }
 
+/* 1400 bytes of UDP payload: a 1442-byte frame against the byte limits. */
+#define QB_PAYLOAD 1400u
+#define QB_FRAME (UST_ETH_HDR_LEN + 20u + 8u + QB_PAYLOAD)
+static uint8_t qb_data[QB_PAYLOAD];
+
 static void test_queue_bounds(void **state)
 {
 	(void)state;
@@ -163,30 +168,63 @@ static void test_queue_bounds(void **state)
 	assert_int_equal(sim_init(&s, &(struct sim_opts){ .raw_a = true }), 0);
 	int sd = sim_udp_socket(s.b, 0);
 	struct sockaddr_in dst = sim_addr(SIM_IP_A, 9);
-	for (unsigned i = 0; i < UST_ARP_QUEUE_PER_ENTRY + 10; i++)
-		assert_int_equal(ust_sendto(s.b, sd, "q", 1, 0, (struct sockaddr *)&dst, sizeof(dst)), 1);
-	assert_int_equal(sim_counter(s.b, "arp.queued"), UST_ARP_QUEUE_PER_ENTRY);
+	const unsigned per_entry = UST_ARP_QUEUE_BYTES_PER_ENTRY / QB_FRAME;
+	const unsigned total = UST_ARP_QUEUE_BYTES_TOTAL / QB_FRAME;
+	/* the frame-count cap (half of 2048 buffers) is not what limits here */
+	assert_true(total < 2048 / UST_ARP_QUEUE_POOL_DIVISOR);
+	for (unsigned i = 0; i < per_entry + 10; i++)
+		assert_int_equal(ust_sendto(s.b, sd, qb_data, QB_PAYLOAD, 0, (struct sockaddr *)&dst,
+					    sizeof(dst)), QB_PAYLOAD);
+	assert_int_equal(sim_counter(s.b, "arp.queued"), per_entry);
 	assert_int_equal(sim_counter(s.b, "arp.queue_full_dropped"), 10);
+	assert_true(ust__arp_entry_bytes(ust__arp_lookup(s.b, SIM_IP_A)) <= UST_ARP_QUEUE_BYTES_PER_ENTRY);
 	/* overall bound across many unresolved neighbours */
 	for (unsigned h = 10; h < 30; h++) {
 		struct sockaddr_in d = sim_addr(UST_IPV4(10, 0, 0, h), 9);
-		for (unsigned i = 0; i < UST_ARP_QUEUE_PER_ENTRY; i++)
-			ust_sendto(s.b, sd, "q", 1, 0, (struct sockaddr *)&d, sizeof(d));
+		for (unsigned i = 0; i < per_entry; i++)
+			ust_sendto(s.b, sd, qb_data, QB_PAYLOAD, 0, (struct sockaddr *)&d, sizeof(d));
 	}
-	assert_int_equal(sim_counter(s.b, "arp.queued"), UST_ARP_QUEUE_TOTAL);
-	assert_true(sim_small_in_use(s.b) <= UST_ARP_QUEUE_TOTAL + UST_BATCH_MAX);
+	assert_int_equal(sim_counter(s.b, "arp.queued"), total);
+	assert_true(s.b->arp.queued_bytes <= UST_ARP_QUEUE_BYTES_TOTAL);
+	assert_true(sim_small_in_use(s.b) <= total + UST_BATCH_MAX);
 	/* the answer releases A's queue in order */
 	answer(&s);
 	int got = 0;
 	while (raw_recv(&s, f, sizeof(f)) >= 0)
 		if (ust_get_be16(f + 12) == UST_ETHERTYPE_IPV4)
 			got++;
-	assert_int_equal(got, UST_ARP_QUEUE_PER_ENTRY);
+	assert_int_equal(got, per_entry);
 	/* the others fail after three tries: everything is freed */
 	sim_run(&s, 4 * SIM_SEC);
 	drain(&s);
 	assert_int_equal(sim_small_in_use(s.b), 0);
+	assert_int_equal(s.b->arp.queued_bytes, 0);
 	assert_int_equal(sim_counter(s.b, "arp.resolve_failed"), 20);
+	sim_fini(&s);
+}
+
+/* Tiny frames: the byte limits would allow thousands; the pool cap keeps half the buffers. */
+static void test_queue_pool_cap(void **state)
+{
+	(void)state;
+	struct sim s;
+	assert_int_equal(sim_init(&s, &(struct sim_opts){ .raw_a = true, .buffers = 256 }), 0);
+	int sd = sim_udp_socket(s.b, 0);
+	struct sockaddr_in dst = sim_addr(SIM_IP_A, 9);
+	const unsigned cap = 256 / UST_ARP_QUEUE_POOL_DIVISOR;
+	for (unsigned i = 0; i < cap + 50; i++)
+		assert_int_equal(ust_sendto(s.b, sd, "q", 1, 0, (struct sockaddr *)&dst, sizeof(dst)), 1);
+	assert_int_equal(sim_counter(s.b, "arp.queued"), cap);
+	assert_int_equal(sim_counter(s.b, "arp.queue_full_dropped"), 50);
+	assert_true(sim_small_in_use(s.b) <= cap + UST_BATCH_MAX);
+	answer(&s);
+	int got = 0;
+	while (raw_recv(&s, f, sizeof(f)) >= 0)
+		if (ust_get_be16(f + 12) == UST_ETHERTYPE_IPV4)
+			got++;
+	assert_int_equal(got, cap);
+	drain(&s);
+	assert_int_equal(sim_small_in_use(s.b), 0);
 	sim_fini(&s);
 }
 
@@ -197,6 +235,7 @@ int main(void)
 		cmocka_unit_test(test_unsolicited),
 		cmocka_unit_test(test_expiry_and_refresh),
 		cmocka_unit_test(test_queue_bounds),
+		cmocka_unit_test(test_queue_pool_cap),
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);
 }
