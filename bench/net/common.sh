@@ -46,6 +46,10 @@ declare -A TARGET_IP=([ustack-tap]=10.88.0.2 [kernel-veth]=10.88.1.2 [ustack-afp
 declare -A TARGET_DEV=([ustack-tap]=ut0 [kernel-veth]=vk [ustack-afpacket]=va)
 declare -A TARGET_SRC=([ustack-tap]=10.88.0.1 [kernel-veth]=10.88.1.1 [ustack-afpacket]=10.88.2.1)
 
+# Targets this run measures: TARGETS="ustack-tap kernel-veth ustack-afpacket" by default.
+read -r -a BENCH_TARGETS <<<"${TARGETS:-ustack-tap kernel-veth ustack-afpacket}"
+bench_wants() { [[ " ${BENCH_TARGETS[*]} " == *" $1 "* ]]; }
+
 bench_setup() {
 	ns_add "$NS_P" && ns_add "$NS_K" && ns_add "$NS_A" || { echo "namespaces failed" >&2; exit 1; }
 	ns_tap "$NS_P" ut0 10.88.0.1/24
@@ -54,19 +58,26 @@ bench_setup() {
 	# Ping sockets (SOCK_DGRAM ICMP) for root: the kernel demultiplexes replies by identifier
 	# instead of copying every reply to every raw socket of 1000 pingers.
 	ip netns exec "$NS_P" sysctl -qw net.ipv4.ping_group_range="0 2147483647"
-	# shellcheck disable=SC2086
-	NS_ERR=$T/us-tap.err ns_bg "$NS_P" "$T/us-tap.out" taskset -c "$US_CPU" $US_SCHED \
-		"$NC" --if tap:ut0 --ip 10.88.0.2/24 -v -u -l -p 7 -d "${US_OPTS[@]}"
-	US_TAP_PID=$NS_PID
-	# shellcheck disable=SC2086
-	NS_ERR=$T/us-af.err ns_bg "$NS_A" "$T/us-af.out" taskset -c "$US_CPU" $US_SCHED \
-		"$NC" --if "$AF_SPEC" --ip 10.88.2.2/24 -v -u -l -p 7 -d "${US_OPTS[@]}"
-	US_AF_PID=$NS_PID
-	ns_wait_for "$T/us-tap.err" "mac " 10 || { cat "$T/us-tap.err"; exit 1; }
-	ns_wait_for "$T/us-af.err" "mac " 10 || { cat "$T/us-af.err"; exit 1; }
+	# Only the responders of the targets asked for (TARGETS), so that a busy-polling responder
+	# can have its CPU to itself.
+	US_TAP_PID= US_AF_PID=
+	if bench_wants ustack-tap; then
+		# shellcheck disable=SC2086
+		NS_ERR=$T/us-tap.err ns_bg "$NS_P" "$T/us-tap.out" taskset -c "$US_CPU" $US_SCHED \
+			"$NC" --if tap:ut0 --ip 10.88.0.2/24 -v -u -l -p 7 -d "${US_OPTS[@]}"
+		US_TAP_PID=$NS_PID
+		ns_wait_for "$T/us-tap.err" "mac " 10 || { cat "$T/us-tap.err"; exit 1; }
+	fi
+	if bench_wants ustack-afpacket; then
+		# shellcheck disable=SC2086
+		NS_ERR=$T/us-af.err ns_bg "$NS_A" "$T/us-af.out" taskset -c "$US_CPU" $US_SCHED \
+			"$NC" --if "$AF_SPEC" --ip 10.88.2.2/24 -v -u -l -p 7 -d "${US_OPTS[@]}"
+		US_AF_PID=$NS_PID
+		ns_wait_for "$T/us-af.err" "mac " 10 || { cat "$T/us-af.err"; exit 1; }
+	fi
 	echo "ustack responders: CPU $US_CPU, scheduler '${US_SCHED:-SCHED_OTHER}', options '${US_OPTS[*]}';" \
 		"AF_PACKET spec '$AF_SPEC'; Linux side: CPU $LX_CPU; load average: $(cut -d' ' -f1-3 /proc/loadavg)"
-	for t in ustack-tap kernel-veth ustack-afpacket; do
+	for t in "${BENCH_TARGETS[@]}"; do
 		ip netns exec "$NS_P" ping -c 2 -i 0.2 -W 2 "${TARGET_IP[$t]}" >/dev/null ||
 			{ echo "$t (${TARGET_IP[$t]}) does not answer pings" >&2; exit 1; }
 	done
@@ -74,6 +85,6 @@ bench_setup() {
 
 # Stop the responders; a non-zero status (crash, sanitizer) is reported.
 bench_teardown() {
-	ns_stop "$US_TAP_PID" 10 || echo "warning: ustack-nc on TAP exited with $?" >&2
-	ns_stop "$US_AF_PID" 10 || echo "warning: ustack-nc on AF_PACKET exited with $?" >&2
+	[[ -z $US_TAP_PID ]] || ns_stop "$US_TAP_PID" 10 || echo "warning: ustack-nc on TAP exited with $?" >&2
+	[[ -z $US_AF_PID ]] || ns_stop "$US_AF_PID" 10 || echo "warning: ustack-nc on AF_PACKET exited with $?" >&2
 }

@@ -4,6 +4,7 @@
 # and the Linux kernel answering over a veth pair, in the same run, side by side.
 #
 #   bench/net/ping-latency.sh [BUILD_DIR]     env: LOADS="1 10 100 500 1000" COUNT=50 INTERVAL=0.1
+#                                             TARGETS="ustack-tap kernel-veth ustack-afpacket"
 #
 # Interval 0.1 s: with 1000 pingers that offers 10,000 requests/s, far below what either stack
 # can answer, so the figure shows latency under concurrency (GoNet's question), not saturation;
@@ -14,13 +15,12 @@ echo "# $0 $* ($(date -u +%FT%TZ), $(nproc) CPUs)"
 LOADS=${LOADS:-1 10 100 500 1000}
 COUNT=${COUNT:-50}
 INTERVAL=${INTERVAL:-0.1}
-TARGETS=(ustack-tap kernel-veth ustack-afpacket)
 CSV=$OUT/ping-latency.csv
 
 bench_setup
 echo "load,target,pingers,transmitted,received,loss_pct,mean_rtt_ms,mean_mdev_ms,max_rtt_ms" >"$CSV"
 for load in $LOADS; do
-	for t in "${TARGETS[@]}"; do
+	for t in "${BENCH_TARGETS[@]}"; do
 		d=$T/$t-$load
 		mkdir -p "$d"
 		# One shell inside the namespace starts every pinger (no per-process netns setup cost).
