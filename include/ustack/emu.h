@@ -63,9 +63,10 @@ int ust_emu_command(struct ust_emu *emu, const char *line, char *out, size_t out
 		    uint64_t now);
 
 /*
- * Apply a whole configuration text (lines separated by '\n'). All or nothing is NOT
- * promised across lines: lines are applied in order and the first refused line stops
- * (its message, prefixed "line N: ", is in out). Returns 0 or the refused line's error.
+ * Apply a whole configuration text (lines separated by '\n'), all or nothing: the text is
+ * first tried on a scratch copy of the current configuration, and if any line is refused
+ * nothing changes (the message, prefixed "line N: ", is in out). Returns 0 or the refused
+ * line's error.
  */
 int ust_emu_configure(struct ust_emu *emu, const char *text, char *out, size_t outlen,
 		      uint64_t now);

@@ -781,8 +781,8 @@ int ust_emu_command(struct ust_emu *emu, const char *line, char *out, size_t out
 	return 0;
 }
 
-int ust_emu_configure(struct ust_emu *emu, const char *text, char *out, size_t outlen,
-		      uint64_t now)
+static int apply_lines(struct ust_emu *emu, const char *text, char *out, size_t outlen,
+		       uint64_t now)
 {
 	char line[UST_EMU_LINE_MAX + 2];
 	char m[UST_EMU_MSG_MAX];
@@ -808,6 +808,55 @@ int ust_emu_configure(struct ust_emu *emu, const char *text, char *out, size_t o
 		text += len + (nl ? 1 : 0);
 	}
 	return 0;
+}
+
+/* The configuration emu has now, as lines ("show" output re-applies), malloc'd; NULL: no memory. */
+static char *current_config(const struct ust_emu *emu)
+{
+	for (size_t cap = 4096; cap <= (64u << 20); cap *= 4) {
+		char *buf = malloc(cap);
+		if (!buf)
+			return NULL;
+		if (ust__emu_show(emu, buf, cap) + 1 < cap)
+			return buf;
+		free(buf);
+	}
+	return NULL;
+}
+
+/*
+ * All or nothing: the text is first rehearsed on a scratch instance that holds the current
+ * configuration; only if every line is accepted there is it applied to emu.
+ */
+int ust_emu_configure(struct ust_emu *emu, const char *text, char *out, size_t outlen,
+		      uint64_t now)
+{
+	struct ust_emu_config cfg = { .now = now, .granularity_ns = emu->wheel.granularity,
+				      .seed = emu->seed, .pool = { emu->pool[0], emu->pool[1] } };
+	struct ust_emu *scratch;
+	int err = ust_emu_create(&scratch, &cfg);
+	if (err) {
+		if (out && outlen)
+			snprintf(out, outlen, "cannot check the configuration: %s", strerror(-err));
+		return err;
+	}
+	char *current = current_config(emu);
+	if (!current) {
+		err = -ENOMEM;
+		if (out && outlen)
+			snprintf(out, outlen, "cannot check the configuration: %s", strerror(ENOMEM));
+	} else if (apply_lines(scratch, current, NULL, 0, now) != 0) {
+		err = -EIO;
+		if (out && outlen)
+			snprintf(out, outlen, "cannot check the configuration: the current one does not re-apply");
+	} else {
+		err = apply_lines(scratch, text, out, outlen, now);
+	}
+	free(current);
+	ust_emu_destroy(scratch);
+	if (err)
+		return err;
+	return apply_lines(emu, text, out, outlen, now);
 }
 
 int ust_emu_configure_file(struct ust_emu *emu, const char *path, char *out, size_t outlen,
