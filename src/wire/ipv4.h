@@ -34,6 +34,12 @@ struct ust_ipv4_repr {
 
 /* Parse flags. */
 #define UST_IPV4_PARSE_NO_CSUM 0x1u	/* checksum already verified by offload: skip it */
+/*
+ * The buffer is the datagram quoted inside an ICMP error, usually cut short: a total length
+ * beyond len is accepted (payload_len is then the bytes present, total_len the field's value)
+ * and the fragment range is not checked. Everything else is checked as usual.
+ */
+#define UST_IPV4_PARSE_QUOTE 0x2u
 
 /*
  * Parse the header at buf. Rejects: len < 20 (TRUNCATED), version != 4 (BAD_VERSION),

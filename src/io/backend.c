@@ -1,0 +1,155 @@
+/*
+ * Generic backend code: parses a spec ("tap:NAME", "afpacket:IFNAME") into the right backend,
+ * and wraps every backend's rx/tx with counting, link-layer broadcast/multicast marking and
+ * pcap capture. Sits between the stack's poll/flush and the ops table:
+ *
+ *   ust_stack_poll -> ust_backend_rx -> ops->rx        ust_backend_tx -> ops->tx -> link
+ *
+ * Owns the struct ust_backend and its capture; the backend's own state hangs off priv.
+ */
+#include <errno.h>
+#include <net/if.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "core/clock.h"
+#include "io/backend.h"
+#include "io/backend_impl.h"
+#include "io/pcap.h"
+
+struct ust_backend *ust__backend_alloc(struct ust_pool *pool, const char *name)
+{
+	struct ust_backend *be = calloc(1, sizeof(*be));
+	if (be == NULL)
+		return NULL;
+	be->pool = pool;
+	size_t n = strlen(name);
+	if (n >= sizeof(be->name))
+		n = sizeof(be->name) - 1;
+	memcpy(be->name, name, n);
+	be->name[n] = '\0';
+	return be;
+}
+
+void ust__backend_tx_fail(struct ust_backend *be, const struct ust_pkt *pkt, bool error)
+{
+	be->counters.tx_packets--;
+	be->counters.tx_bytes -= pkt->len;
+	if (error)
+		be->counters.tx_errors++;
+	else
+		be->counters.tx_dropped++;
+}
+
+int ust_backend_open(struct ust_backend **out, const char *spec, struct ust_pool *pool,
+		     const struct ust_backend_config *cfg)
+{
+	static const struct ust_backend_config defaults = { .offload = false, .mtu = 0 };
+
+	*out = NULL;
+	if (spec == NULL || pool == NULL)
+		return -EINVAL;
+	if (cfg == NULL)
+		cfg = &defaults;
+
+	const char *colon = strchr(spec, ':');
+	if (colon == NULL)
+		return -EINVAL;
+	size_t kind_len = (size_t)(colon - spec);
+	const char *ifname = colon + 1;
+	size_t name_len = strlen(ifname);
+	/* Interface names are what the kernel accepts: 1..IFNAMSIZ-1 bytes, no '/' or space. */
+	if (name_len == 0 || name_len >= IFNAMSIZ || strpbrk(ifname, "/ \t\n:") != NULL)
+		return -EINVAL;
+
+	int (*open_fn)(struct ust_backend *, const char *, const struct ust_backend_config *);
+	if (kind_len == 3 && memcmp(spec, "tap", 3) == 0)
+		open_fn = ust__tap_open;
+	else if (kind_len == 8 && memcmp(spec, "afpacket", 8) == 0)
+		open_fn = ust__afpacket_open;
+	else
+		return -EINVAL;
+
+	struct ust_backend *be = ust__backend_alloc(pool, ifname);
+	if (be == NULL)
+		return -ENOMEM;
+	int err = open_fn(be, ifname, cfg);
+	if (err != 0) {
+		free(be);
+		return err;
+	}
+	*out = be;
+	return 0;
+}
+
+void ust_backend_close(struct ust_backend *be)
+{
+	if (be == NULL)
+		return;
+	(void)ust_pcap_close(be->pcap);
+	be->pcap = NULL;
+	if (be->ops != NULL && be->ops->close != NULL)
+		be->ops->close(be);
+	free(be);
+}
+
+int ust_backend_capture(struct ust_backend *be, const char *path)
+{
+	struct ust_pcap_writer *w;
+	int err = ust_pcap_open(&w, path, 0);
+	if (err != 0)
+		return err;
+	/* Replacing a capture closes the old file; its error, if any, has no one to go to. */
+	(void)ust_pcap_close(be->pcap);
+	be->pcap = w;
+	return 0;
+}
+
+/* Pcap wants wall-clock time; pair links live on the injected (possibly virtual) clock. */
+static uint64_t capture_time(const struct ust_backend *be, uint64_t now)
+{
+	return be->ops == &ust__pair_ops ? now : ust_clock_realtime_ns();
+}
+
+static bool is_broadcast(const uint8_t *dst)
+{
+	for (int i = 0; i < UST_ETH_ADDR_LEN; i++)
+		if (dst[i] != 0xff)
+			return false;
+	return true;
+}
+
+unsigned ust_backend_rx(struct ust_backend *be, struct ust_pkt **pkts, unsigned n, uint64_t now)
+{
+	if (n == 0)
+		return 0;
+	unsigned got = be->ops->rx(be, pkts, n, now);
+	uint64_t ts = got != 0 && be->pcap != NULL ? capture_time(be, now) : 0;
+	for (unsigned i = 0; i < got; i++) {
+		struct ust_pkt *pkt = pkts[i];
+		const uint8_t *data = ust_pkt_data(be->pool, pkt);
+		be->counters.rx_packets++;
+		be->counters.rx_bytes += pkt->len;
+		pkt->timestamp = now;
+		if (pkt->len >= UST_ETH_ADDR_LEN && (data[0] & 1) != 0)
+			pkt->flags |= is_broadcast(data) ? UST_PKT_F_BROADCAST : UST_PKT_F_MULTICAST;
+		if (be->pcap != NULL)
+			(void)ust_pcap_write(be->pcap, ts, data, pkt->len);
+	}
+	return got;
+}
+
+void ust_backend_tx(struct ust_backend *be, struct ust_pkt **pkts, unsigned n, uint64_t now)
+{
+	if (n == 0)
+		return;
+	uint64_t ts = be->pcap != NULL ? capture_time(be, now) : 0;
+	for (unsigned i = 0; i < n; i++) {
+		const struct ust_pkt *pkt = pkts[i];
+		be->counters.tx_packets++;
+		be->counters.tx_bytes += pkt->len;
+		if (be->pcap != NULL)
+			(void)ust_pcap_write(be->pcap, ts, ust_pkt_data(be->pool, pkt), pkt->len);
+	}
+	be->ops->tx(be, pkts, n, now);
+}

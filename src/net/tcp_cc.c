@@ -1,0 +1,213 @@
+/*
+ * Congestion-control registry and the recovery bookkeeping shared by every module
+ * (RFC 5681 section 3.2, RFC 6582 section 3.2, RFC 6675 section 5). Modules only decide
+ * window values; this file decides when they are asked.
+ */
+#include "net/tcp_cc.h"
+
+#include <errno.h>
+#include <string.h>
+
+#include "net/tcp_seq.h"
+
+void ust_tcp_cc_registry_init(struct ust_tcp_cc_registry *reg)
+{
+	memset(reg, 0, sizeof(*reg));
+	ust_tcp_cc_register(reg, &ust_tcp_cc_newreno);
+	ust_tcp_cc_register(reg, &ust_tcp_cc_cubic);
+	ust_tcp_cc_set_default(reg, UST_TCP_CC_DEFAULT);
+}
+
+int ust_tcp_cc_register(struct ust_tcp_cc_registry *reg, const struct ust_tcp_cc_ops *ops)
+{
+	if (!ops || !ops->name || !ops->name[0] || strlen(ops->name) >= UST_TCP_CC_NAME_MAX ||
+	    ops->priv_size > UST_TCP_CC_PRIV_MAX || !ops->on_ack || !ops->on_congestion_event ||
+	    !ops->on_recovery_exit || !ops->on_rto)
+		return -EINVAL;
+	if (ust_tcp_cc_find(reg, ops->name))
+		return -EEXIST;
+	if (reg->count >= UST_TCP_CC_REGISTRY_MAX)
+		return -ENOSPC;
+	reg->ops[reg->count++] = ops;
+	if (!reg->dflt)
+		reg->dflt = ops;
+	return 0;
+}
+
+const struct ust_tcp_cc_ops *ust_tcp_cc_find(const struct ust_tcp_cc_registry *reg, const char *name)
+{
+	if (!name)
+		return NULL;
+	for (unsigned i = 0; i < reg->count; i++)
+		if (strcmp(reg->ops[i]->name, name) == 0)
+			return reg->ops[i];
+	return NULL;
+}
+
+int ust_tcp_cc_set_default(struct ust_tcp_cc_registry *reg, const char *name)
+{
+	const struct ust_tcp_cc_ops *ops = ust_tcp_cc_find(reg, name);
+
+	if (!ops)
+		return -ENOENT;
+	reg->dflt = ops;
+	return 0;
+}
+
+const struct ust_tcp_cc_ops *ust_tcp_cc_default(const struct ust_tcp_cc_registry *reg)
+{
+	return reg->dflt;
+}
+
+uint32_t ust_tcp_cc_initial_window(uint32_t smss)
+{
+	uint32_t ten = 10 * smss, floor = 2 * smss > 14600 ? 2 * smss : 14600;
+
+	return ten < floor ? ten : floor;
+}
+
+int ust_tcp_cc_set_ops(struct ust_tcp_cc *cc, const struct ust_tcp_cc_ops *ops)
+{
+	if (!ops || ops->priv_size > UST_TCP_CC_PRIV_MAX)
+		return -EINVAL;
+	cc->ops = ops;
+	memset(&cc->priv, 0, sizeof(cc->priv));
+	if (ops->init)
+		ops->init(&cc->conn, &cc->priv);
+	return 0;
+}
+
+int ust_tcp_cc_init(struct ust_tcp_cc *cc, const struct ust_tcp_cc_ops *ops, uint32_t smss,
+		    uint32_t iss, bool sack, uint64_t now_ns)
+{
+	if (!ops || ops->priv_size > UST_TCP_CC_PRIV_MAX || smss == 0)
+		return -EINVAL;
+	memset(cc, 0, sizeof(*cc));
+	cc->conn.smss = smss;
+	cc->conn.cwnd = ust_tcp_cc_initial_window(smss);
+	cc->conn.ssthresh = UINT32_MAX;
+	cc->conn.now_ns = now_ns;
+	cc->recover = iss;
+	cc->sack = sack;
+	return ust_tcp_cc_set_ops(cc, ops);
+}
+
+unsigned ust_tcp_cc_on_ack(struct ust_tcp_cc *cc, uint32_t ack, uint32_t acked, uint32_t flight,
+			   uint32_t rtt_us, uint64_t now_ns)
+{
+	struct ust_tcp_cc_conn *c = &cc->conn;
+	unsigned flags = 0;
+
+	c->now_ns = now_ns;
+	c->flight = flight;
+	if (acked == 0)
+		return 0;
+	cc->rto_pending = false;
+	if (c->in_recovery) {
+		if (ust_seq_gt(ack, cc->recover)) {
+			/* full ACK: everything up to and including recover is acknowledged */
+			c->in_recovery = false;
+			cc->ops->on_recovery_exit(c, &cc->priv);
+			flags = UST_TCP_CC_EXITED;
+		} else {
+			/* partial ACK (RFC 6582 step 5) */
+			if (!cc->sack) {
+				c->cwnd = acked < c->cwnd ? c->cwnd - acked : 0;
+				if (acked >= c->smss)
+					c->cwnd += c->smss;
+				if (c->cwnd < c->smss)
+					c->cwnd = c->smss;
+				flags |= UST_TCP_CC_RETRANSMIT;
+			}
+			if (!cc->partial_seen) {
+				cc->partial_seen = true;
+				flags |= UST_TCP_CC_RESTART_TIMER;
+			}
+		}
+	} else {
+		cc->ops->on_ack(c, &cc->priv, acked, rtt_us);
+	}
+	ust_tcp_cc_pacing_rate(cc);
+	return flags;
+}
+
+void ust_tcp_cc_on_dupack(struct ust_tcp_cc *cc)
+{
+	if (cc->conn.in_recovery && !cc->sack && cc->conn.cwnd <= UINT32_MAX - cc->conn.smss)
+		cc->conn.cwnd += cc->conn.smss;
+}
+
+bool ust_tcp_cc_enter_recovery(struct ust_tcp_cc *cc, uint32_t ack, uint32_t snd_nxt,
+			       uint32_t flight, uint64_t now_ns)
+{
+	struct ust_tcp_cc_conn *c = &cc->conn;
+
+	if (c->in_recovery || !ust_seq_gt(ack, cc->recover))
+		return false;
+	c->now_ns = now_ns;
+	c->flight = flight;
+	cc->recover = snd_nxt - 1;
+	cc->partial_seen = false;
+	c->in_recovery = true;
+	cc->ops->on_congestion_event(c, &cc->priv);
+	if (!cc->sack)
+		c->cwnd += 3 * c->smss;	/* RFC 5681 step 3: the three segments that left */
+	return true;
+}
+
+void ust_tcp_cc_on_rto(struct ust_tcp_cc *cc, uint32_t snd_una, uint32_t snd_nxt, uint32_t flight,
+		       uint64_t now_ns)
+{
+	struct ust_tcp_cc_conn *c = &cc->conn;
+
+	(void)snd_una;
+	c->now_ns = now_ns;
+	c->flight = flight;
+	c->in_recovery = false;
+	cc->recover = snd_nxt - 1;	/* RFC 6582 section 4 */
+	if (cc->rto_pending) {
+		c->cwnd = c->smss;	/* same segment timed out again: ssthresh held */
+	} else {
+		cc->ops->on_rto(c, &cc->priv);
+		cc->rto_pending = true;
+	}
+	ust_tcp_cc_pacing_rate(cc);
+}
+
+void ust_tcp_cc_set_smss(struct ust_tcp_cc *cc, uint32_t smss)
+{
+	struct ust_tcp_cc_conn *c = &cc->conn;
+	uint64_t segs;
+
+	if (smss == 0 || smss == c->smss)
+		return;
+	segs = c->cwnd / c->smss;
+	if (segs == 0)
+		segs = 1;
+	segs *= smss;
+	c->cwnd = segs > UINT32_MAX ? UINT32_MAX : (uint32_t)segs;
+	c->smss = smss;
+}
+
+void ust_tcp_cc_set_rtt(struct ust_tcp_cc *cc, uint32_t srtt_us, uint32_t min_rtt_us)
+{
+	cc->conn.srtt_us = srtt_us;
+	cc->conn.min_rtt_us = min_rtt_us;
+}
+
+uint64_t ust_tcp_cc_pacing_rate(struct ust_tcp_cc *cc)
+{
+	struct ust_tcp_cc_conn *c = &cc->conn;
+	uint64_t rate = 0;
+
+	if (cc->ops->pacing_rate) {
+		rate = cc->ops->pacing_rate(c, &cc->priv);
+	} else if (c->srtt_us) {
+		/* bytes per second = cwnd / srtt * factor, factor 2 (SS) or 1.2 (CA), in tenths */
+		uint64_t factor = c->cwnd < c->ssthresh ? 20 : 12;
+
+		rate = (uint64_t)c->cwnd * 1000000ull * factor / 10 / c->srtt_us;
+	}
+	c->pacing_rate = rate;
+	return rate;
+}
