@@ -181,7 +181,7 @@ static void sack_prune(struct ust__tcb *tcb)
 static void retransmit_head(struct ust_stack *st, struct ust__tcb *tcb)
 {
 	struct ust__tcp *tp = ust__tcp(st);
-	uint32_t len = UST_MIN((uint32_t)tcb->sndq.bytes, (uint32_t)tcb->smss);
+	uint32_t len = UST_MIN((uint32_t)tcb->sndq.bytes, ust__tcp_eff_mss(tcb));
 	uint8_t flags = UST_TCP_ACK;
 	if (len == tcb->sndq.bytes && (tcb->flags & UST_TF_FIN_SENT))
 		flags |= UST_TCP_FIN;

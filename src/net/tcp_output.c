@@ -142,6 +142,11 @@ int ust__tcp_send_segment(struct ust_stack *st, struct ust__tcb *tcb, uint32_t s
 	else
 		r.window = (uint16_t)UST_MIN(win >> tcb->rcv_wscale, 65535u);
 	size_t hl = ust_tcp_header_len(&r.opts);
+	/* SACK blocks give way to data: a full segment must still fit the path MTU */
+	while (r.opts.sack_count && len <= tcb->smss && hl - UST_TCP_HDR_LEN + len > tcb->smss) {
+		r.opts.sack_count--;
+		hl = ust_tcp_header_len(&r.opts);
+	}
 	struct ust_pkt *pkt = ust__alloc_l4(st, hl + len);
 	if (!pkt) {
 		tp->c.tx_nobuf++;
@@ -160,11 +165,11 @@ int ust__tcp_send_segment(struct ust_stack *st, struct ust__tcb *tcb, uint32_t s
 		r.payload = p + hl;
 		r.payload_len = len;
 	}
-	bool tso = len > tcb->smss;
+	bool tso = len > ust__tcp_eff_mss(tcb);
 	ust_tcp_emit(&r, tcb->laddr, tcb->raddr, tso, p, hl + len);
 	if (tso) {
 		pkt->flags |= UST_PKT_F_GSO_TCPV4 | UST_PKT_F_CSUM_PARTIAL;
-		pkt->gso_size = tcb->smss;
+		pkt->gso_size = (uint16_t)ust__tcp_eff_mss(tcb);
 		pkt->csum_start = 0;	/* relative to the L4 header; ipv4 output shifts it */
 		pkt->csum_offset = 16;
 		tp->c.tso_segments++;
@@ -278,7 +283,7 @@ static bool sack_next_hole(const struct ust__tcb *tcb, uint32_t *seq, uint32_t *
 		uint32_t s = ust_seq_max(a, tcb->high_rxt);
 		if (ust_seq_lt(s, b) && sack_is_lost(tcb, b)) {
 			*seq = s;
-			*len = UST_MIN(b - s, (uint32_t)tcb->smss);
+			*len = UST_MIN(b - s, ust__tcp_eff_mss(tcb));
 			return true;
 		}
 		a = tcb->sacked[i].end;
@@ -297,11 +302,18 @@ static void send_syn(struct ust_stack *st, struct ust__tcb *tcb)
 		ust__tcp_arm_rto(st, tcb);
 }
 
+/* Payload of a full segment: the MSS less the options every segment carries. */
+uint32_t ust__tcp_eff_mss(const struct ust__tcb *tcb)
+{
+	return tcb->smss - ((tcb->flags & UST_TF_TS) ? 12u : 0u);
+}
+
 static uint32_t max_seg(struct ust_stack *st, const struct ust__tcb *tcb)
 {
+	uint32_t m = ust__tcp_eff_mss(tcb);
 	if (ust__tcp(st)->tso && (tcb->flags & UST_TF_TSO))
-		return UST_TCP_TSO_MAX / tcb->smss * tcb->smss;
-	return tcb->smss;
+		return UST_TCP_TSO_MAX / m * m;
+	return m;
 }
 
 void ust__tcp_output(struct ust_stack *st, struct ust__tcb *tcb)
@@ -366,7 +378,7 @@ void ust__tcp_output(struct ust_stack *st, struct ust__tcb *tcb)
 			fin = false;	/* already sent and not being retransmitted */
 		if (len == 0 && !fin)
 			break;
-		if (len && len < tcb->smss && !fin) {
+		if (len && len < ust__tcp_eff_mss(tcb) && !fin) {
 			bool outstanding = tcb->snd_max != tcb->snd_una;
 			/* Nagle: one small segment in flight at most; sender SWS: wait for a bigger window */
 			if (outstanding && (len < avail || !(tcb->flags & UST_TF_NODELAY)))
@@ -374,8 +386,11 @@ void ust__tcp_output(struct ust_stack *st, struct ust__tcb *tcb)
 		}
 		bool retx = ust_seq_lt(tcb->snd_nxt, tcb->snd_max);
 		uint8_t flags = UST_TCP_ACK | (fin ? UST_TCP_FIN : 0) | (len && off + len == sndlen ? UST_TCP_PSH : 0);
-		if (ust__tcp_send_segment(st, tcb, tcb->snd_nxt, len, flags))
+		if (ust__tcp_send_segment(st, tcb, tcb->snd_nxt, len, flags)) {
+			if (!tcb->rto_at)
+				ust__tcp_arm_rto(st, tcb);	/* no buffer: try again later */
 			break;
+		}
 		if (retx) {
 			tp->c.retransmits++;
 			tcb->total_retrans++;

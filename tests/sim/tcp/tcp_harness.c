@@ -1,4 +1,6 @@
 /* TCP simulation helpers (see tcp_harness.h). */
+#include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
 
 #include "tcp_harness.h"
@@ -130,6 +132,13 @@ bool tsim_pump(struct sim *s, struct ust_stack *sta, int a, struct tsim_xfer *ab
 		step(stb, b, sta, a, ba);
 		if (done(ab) && done(ba))
 			return true;
+		if (getenv("TSIM_DEBUG") && s->now % (100 * SIM_MS) == 0) {
+			struct ust__tcb *t = ust__tcp_tcb(sta, a);
+			fprintf(stderr, "t=%.3f sent %llu rcvd %llu | a: st %d una %u nxt %u max %u wnd %u cwnd %u sndq %llu rto_at %llu flags %x\n",
+				(double)s->now / 1e9, (unsigned long long)(ab ? ab->sent : 0), (unsigned long long)(ab ? ab->rcvd : 0),
+				t->state, t->snd_una, t->snd_nxt, t->snd_max, t->snd_wnd, t->cc.conn.cwnd,
+				(unsigned long long)t->sndq.bytes, (unsigned long long)t->rto_at, t->flags);
+		}
 		sim_run(s, SIM_MS);
 	}
 	return false;
