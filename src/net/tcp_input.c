@@ -381,6 +381,23 @@ static void process_data(struct ust_stack *st, struct ust__tcb *tcb, struct ust_
 	tcb->flags |= UST_TF_ACKNOW;	/* duplicate ACK (with SACK) at once */
 }
 
+/*
+ * Two desynchronized ends answering each other's invalid pure ACKs would loop forever:
+ * answer such a segment at most once per UST_TCP_OOW_ACK_MS (segments with data always).
+ */
+static bool oow_limited(struct ust_stack *st, struct ust__tcb *tcb, uint32_t len)
+{
+	if (len)
+		return false;
+	uint32_t now = ust__tcp_now_ms(st);
+	if (tcb->oow_ack_ms && now - tcb->oow_ack_ms < UST_TCP_OOW_ACK_MS) {
+		ust__tcp(st)->c.tx_oow_acks_limited++;
+		return true;
+	}
+	tcb->oow_ack_ms = now ? now : 1;
+	return false;
+}
+
 static void reset_received(struct ust_stack *st, struct ust__tcb *tcb)
 {
 	struct ust__tcp *tp = ust__tcp(st);
@@ -447,7 +464,7 @@ void ust__tcp_segment(struct ust_stack *st, struct ust__tcb *tcb, struct ust_pkt
 		ok = true;	/* zero window: still take its ACK and RST; the data is trimmed below */
 	if (!ok) {
 		tp->c.rx_out_of_window++;
-		if (!rst) {
+		if (!rst && !oow_limited(st, tcb, slen)) {
 			tcb->flags |= UST_TF_ACKNOW;
 			ust__tcp_output(st, tcb);
 		}
@@ -534,8 +551,10 @@ void ust__tcp_segment(struct ust_stack *st, struct ust__tcb *tcb, struct ust_pkt
 	/* RFC 5961 5.2 ACK acceptability */
 	if (ust_seq_gt(seg->ack, tcb->snd_max)) {
 		tp->c.rx_ack_unsent++;
-		tcb->flags |= UST_TF_ACKNOW;
-		ust__tcp_output(st, tcb);
+		if (!oow_limited(st, tcb, dlen)) {
+			tcb->flags |= UST_TF_ACKNOW;
+			ust__tcp_output(st, tcb);
+		}
 		ust__pkt_free(&st->pools, pkt);
 		return;
 	}
