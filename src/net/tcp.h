@@ -234,6 +234,8 @@ void ust__tcp_arm_rto(struct ust_stack *st, struct ust__tcb *tcb);
 uint32_t ust__tcp_unsent(const struct ust__tcb *tcb);
 uint32_t ust__tcp_pipe(const struct ust__tcb *tcb);
 uint32_t ust__tcp_eff_mss(const struct ust__tcb *tcb);
+/* RFC 6675 IsLost(seq): enough SACKed data above it. */
+bool ust__tcp_sack_is_lost(const struct ust__tcb *tcb, uint32_t seq);
 /* Drop acked bytes from the head of sndq. */
 void ust__tcp_sndq_drop(struct ust_stack *st, struct ust__tcb *tcb, uint32_t bytes);
 /* Window update after the application read. */

@@ -248,8 +248,10 @@ static void process_ack(struct ust_stack *st, struct ust__tcb *tcb, const struct
 				tcb->sndbuf = want;
 		}
 		ust__tcb_wakeup(st, tcb);
-	} else if (ack == tcb->snd_una && dlen == 0 && !fin && new_wnd == tcb->snd_wnd &&
-		   tcb->snd_max != tcb->snd_una) {
+	} else if (ack == tcb->snd_una && tcb->snd_max != tcb->snd_una &&
+		   ((dlen == 0 && !fin && new_wnd == tcb->snd_wnd) ||
+		    ((tcb->flags & UST_TF_SACK) && seg->opts.sack_count))) {
+		/* a duplicate ACK (RFC 5681), or one carrying SACK information (RFC 6675) */
 		tp->c.rx_dup_acks++;
 		if (tcb->dupacks < 255)
 			tcb->dupacks++;
@@ -257,7 +259,8 @@ static void process_ack(struct ust_stack *st, struct ust__tcb *tcb, const struct
 		if (tcb->flags & UST_TF_INRECOVERY) {
 			if (!sack)
 				ust_tcp_cc_on_dupack(&tcb->cc);
-		} else if (tcb->dupacks >= UST_TCP_CC_DUPTHRESH) {
+		} else if (tcb->dupacks >= UST_TCP_CC_DUPTHRESH ||
+			   (sack && ust__tcp_sack_is_lost(tcb, tcb->snd_una))) {
 			uint32_t flight = sack ? ust__tcp_pipe(tcb) : tcb->snd_max - tcb->snd_una;
 			if (ust_tcp_cc_enter_recovery(&tcb->cc, ack, tcb->snd_max, flight, st->now)) {
 				tcb->flags |= UST_TF_INRECOVERY;

@@ -243,7 +243,7 @@ void ust__tcp_arm_rto(struct ust_stack *st, struct ust__tcb *tcb)
 }
 
 /* RFC 6675: SACKed bytes above seq and whether seq counts as lost. */
-static bool sack_is_lost(const struct ust__tcb *tcb, uint32_t seq)
+bool ust__tcp_sack_is_lost(const struct ust__tcb *tcb, uint32_t seq)
 {
 	uint32_t bytes = 0, blocks = 0;
 	for (unsigned i = 0; i < tcb->nsack; i++)
@@ -262,7 +262,7 @@ uint32_t ust__tcp_pipe(const struct ust__tcb *tcb)
 	for (unsigned i = 0; i <= tcb->nsack; i++) {
 		uint32_t b = i < tcb->nsack ? tcb->sacked[i].start : tcb->snd_max;
 		if (ust_seq_lt(a, b)) {
-			bool lost = i < tcb->nsack && sack_is_lost(tcb, b);
+			bool lost = i < tcb->nsack && ust__tcp_sack_is_lost(tcb, b);
 			if (!lost)
 				pipe += b - a;
 			if (ust_seq_gt(tcb->high_rxt, a))
@@ -281,7 +281,7 @@ static bool sack_next_hole(const struct ust__tcb *tcb, uint32_t *seq, uint32_t *
 	for (unsigned i = 0; i < tcb->nsack; i++) {
 		uint32_t b = tcb->sacked[i].start;
 		uint32_t s = ust_seq_max(a, tcb->high_rxt);
-		if (ust_seq_lt(s, b) && sack_is_lost(tcb, b)) {
+		if (ust_seq_lt(s, b) && ust__tcp_sack_is_lost(tcb, b)) {
 			*seq = s;
 			*len = UST_MIN(b - s, ust__tcp_eff_mss(tcb));
 			return true;
@@ -358,6 +358,16 @@ void ust__tcp_output(struct ust_stack *st, struct ust__tcb *tcb)
 			}
 		}
 		uint32_t sndlen = (uint32_t)tcb->sndq.bytes;
+		uint32_t sack_limit = UINT32_MAX;
+		if (tcb->nsack && ust_seq_lt(tcb->snd_nxt, tcb->snd_max)) {
+			/* going back over the window (after an RTO): skip what the peer SACKed */
+			for (unsigned i = 0; i < tcb->nsack; i++) {
+				if (ust_seq_in(tcb->snd_nxt, tcb->sacked[i].start, tcb->sacked[i].end))
+					tcb->snd_nxt = tcb->sacked[i].end;
+				else if (ust_seq_lt(tcb->snd_nxt, tcb->sacked[i].start) && sack_limit == UINT32_MAX)
+					sack_limit = tcb->sacked[i].start - tcb->snd_nxt;
+			}
+		}
 		uint32_t off = tcb->snd_nxt - tcb->snd_una;
 		uint32_t avail = off < sndlen ? sndlen - off : 0;
 		uint32_t wnd = UST_MIN(tcb->snd_wnd, cwnd);
@@ -372,13 +382,14 @@ void ust__tcp_output(struct ust_stack *st, struct ust__tcb *tcb)
 		}
 		uint32_t len = UST_MIN(avail, allowed);
 		len = UST_MIN(len, mseg);
+		len = UST_MIN(len, sack_limit);
 		bool fin = (tcb->flags & UST_TF_FIN_QUEUED) && off + len == sndlen &&
 			   !(off > sndlen) && (len > 0 || avail == 0);
 		if (fin && (tcb->flags & UST_TF_FIN_SENT) && ust_seq_geq(tcb->snd_nxt, tcb->snd_max))
 			fin = false;	/* already sent and not being retransmitted */
 		if (len == 0 && !fin)
 			break;
-		if (len && len < ust__tcp_eff_mss(tcb) && !fin) {
+		if (len && len < ust__tcp_eff_mss(tcb) && !fin && ust_seq_geq(tcb->snd_nxt, tcb->snd_max)) {
 			bool outstanding = tcb->snd_max != tcb->snd_una;
 			/* Nagle: one small segment in flight at most; sender SWS: wait for a bigger window */
 			if (outstanding && (len < avail || !(tcb->flags & UST_TF_NODELAY)))
@@ -456,7 +467,7 @@ void ust__tcp_rto_expired(struct ust_stack *st, struct ust__tcb *tcb)
 	ust_tcp_rtt_timing_cancel(&tcb->rtt);
 	tcb->flags &= ~UST_TF_INRECOVERY;
 	tcb->dupacks = 0;
-	tcb->nsack = 0;	/* RFC 6675 5.1 allows keeping it; going back to SND.UNA is simpler */
+	/* the scoreboard is kept (RFC 6675 5.1): going back over the window skips SACKed data */
 	tcb->high_rxt = tcb->snd_una;
 	tcb->snd_nxt = tcb->snd_una;
 	tcb->rto_at = 0;
