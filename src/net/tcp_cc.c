@@ -34,7 +34,8 @@ int ust_tcp_cc_register(struct ust_tcp_cc_registry *reg, const struct ust_tcp_cc
 	return 0;
 }
 
-const struct ust_tcp_cc_ops *ust_tcp_cc_find(const struct ust_tcp_cc_registry *reg, const char *name)
+const struct ust_tcp_cc_ops *ust_tcp_cc_find(const struct ust_tcp_cc_registry *reg,
+					     const char *name)
 {
 	if (!name)
 		return NULL;
@@ -87,6 +88,8 @@ int ust_tcp_cc_init(struct ust_tcp_cc *cc, const struct ust_tcp_cc_ops *ops, uin
 	cc->conn.cwnd = ust_tcp_cc_initial_window(smss);
 	cc->conn.ssthresh = UINT32_MAX;
 	cc->conn.now_ns = now_ns;
+	cc->conn.snd_una = iss + 1;
+	cc->conn.snd_nxt = iss + 1;
 	cc->recover = iss;
 	cc->sack = sack;
 	return ust_tcp_cc_set_ops(cc, ops);
@@ -102,6 +105,7 @@ unsigned ust_tcp_cc_on_ack(struct ust_tcp_cc *cc, uint32_t ack, uint32_t acked, 
 	c->flight = flight;
 	if (acked == 0)
 		return 0;
+	c->snd_una = ack;
 	cc->rto_pending = false;
 	if (c->in_recovery) {
 		if (ust_seq_gt(ack, cc->recover)) {
@@ -124,7 +128,7 @@ unsigned ust_tcp_cc_on_ack(struct ust_tcp_cc *cc, uint32_t ack, uint32_t acked, 
 				flags |= UST_TCP_CC_RESTART_TIMER;
 			}
 		}
-	} else {
+	} else if (!c->app_limited) {
 		cc->ops->on_ack(c, &cc->priv, acked, rtt_us);
 	}
 	ust_tcp_cc_pacing_rate(cc);
@@ -146,6 +150,8 @@ bool ust_tcp_cc_enter_recovery(struct ust_tcp_cc *cc, uint32_t ack, uint32_t snd
 		return false;
 	c->now_ns = now_ns;
 	c->flight = flight;
+	c->snd_una = ack;
+	c->snd_nxt = snd_nxt;
 	cc->recover = snd_nxt - 1;
 	cc->partial_seen = false;
 	c->in_recovery = true;
@@ -160,8 +166,9 @@ void ust_tcp_cc_on_rto(struct ust_tcp_cc *cc, uint32_t snd_una, uint32_t snd_nxt
 {
 	struct ust_tcp_cc_conn *c = &cc->conn;
 
-	(void)snd_una;
 	c->now_ns = now_ns;
+	c->snd_una = snd_una;
+	c->snd_nxt = snd_nxt;
 	c->flight = flight;
 	c->in_recovery = false;
 	cc->recover = snd_nxt - 1;	/* RFC 6582 section 4 */
@@ -172,6 +179,11 @@ void ust_tcp_cc_on_rto(struct ust_tcp_cc *cc, uint32_t snd_una, uint32_t snd_nxt
 		cc->rto_pending = true;
 	}
 	ust_tcp_cc_pacing_rate(cc);
+}
+
+void ust_tcp_cc_on_send(struct ust_tcp_cc *cc, uint32_t snd_nxt)
+{
+	cc->conn.snd_nxt = snd_nxt;
 }
 
 void ust_tcp_cc_set_smss(struct ust_tcp_cc *cc, uint32_t smss)

@@ -39,6 +39,10 @@ struct ust_tcp_cc_conn {
 	uint32_t srtt_us;	/* 0 = no estimate yet */
 	uint32_t min_rtt_us;	/* 0 = no estimate yet */
 	uint64_t pacing_rate;	/* bytes/s hint (see ust_tcp_cc_pacing_rate) */
+	uint32_t snd_una;	/* cumulative ACK of the current event */
+	uint32_t snd_nxt;	/* kept current by ust_tcp_cc_on_send (HyStart++ rounds) */
+	bool app_limited;	/* set by the caller while the sender does not fill cwnd: no growth
+				 * (RFC 7661 in spirit, RFC 9438 4.2); CUBIC's clock keeps running */
 };
 
 struct ust_tcp_cc_ops {
@@ -73,7 +77,8 @@ void ust_tcp_cc_registry_init(struct ust_tcp_cc_registry *reg);
 /* -EINVAL (bad ops/name/priv size), -EEXIST (name taken), -ENOSPC (registry full). */
 int ust_tcp_cc_register(struct ust_tcp_cc_registry *reg, const struct ust_tcp_cc_ops *ops);
 /* NULL when no module has that name. */
-const struct ust_tcp_cc_ops *ust_tcp_cc_find(const struct ust_tcp_cc_registry *reg, const char *name);
+const struct ust_tcp_cc_ops *ust_tcp_cc_find(const struct ust_tcp_cc_registry *reg,
+					     const char *name);
 /* -ENOENT when unknown. */
 int ust_tcp_cc_set_default(struct ust_tcp_cc_registry *reg, const char *name);
 const struct ust_tcp_cc_ops *ust_tcp_cc_default(const struct ust_tcp_cc_registry *reg);
@@ -147,6 +152,9 @@ bool ust_tcp_cc_enter_recovery(struct ust_tcp_cc *cc, uint32_t ack, uint32_t snd
 void ust_tcp_cc_on_rto(struct ust_tcp_cc *cc, uint32_t snd_una, uint32_t snd_nxt, uint32_t flight,
 		       uint64_t now_ns);
 
+/* Data went out: SND.NXT is now snd_nxt (marks the end of a HyStart++ round). */
+void ust_tcp_cc_on_send(struct ust_tcp_cc *cc, uint32_t snd_nxt);
+
 /* New SMSS (PMTU change): cwnd is rescaled to the same number of segments. */
 void ust_tcp_cc_set_smss(struct ust_tcp_cc *cc, uint32_t smss);
 
@@ -181,6 +189,38 @@ void ust__tcp_reno_slow_start(struct ust_tcp_cc_conn *c, uint32_t acked);
 /* RFC 6582 step 3 (option 1): cwnd = min(ssthresh, max(FlightSize, SMSS) + SMSS). */
 void ust__tcp_reno_recovery_exit(struct ust_tcp_cc_conn *c);
 
+/*
+ * HyStart++ (RFC 9406), used by CUBIC in the initial slow start: slow start with
+ * L = 8 (non-paced), per-round minimum RTT; a rise of the round's minimum RTT by
+ * clamp(lastRoundMinRTT / 8, 4 ms, 16 ms) after 8 samples moves to Conservative Slow Start
+ * (growth / 4); a fall below the CSS baseline goes back to slow start; 5 CSS rounds end slow
+ * start (ssthresh = cwnd). A loss or timeout ends HyStart++ for the connection.
+ */
+#define UST_TCP_HYSTART_MIN_RTT_THRESH_US 4000u
+#define UST_TCP_HYSTART_MAX_RTT_THRESH_US 16000u
+#define UST_TCP_HYSTART_MIN_RTT_DIVISOR 8u
+#define UST_TCP_HYSTART_N_RTT_SAMPLE 8u
+#define UST_TCP_HYSTART_CSS_GROWTH_DIVISOR 4u
+#define UST_TCP_HYSTART_CSS_ROUNDS 5u
+#define UST_TCP_HYSTART_L 8u
+
+struct ust_tcp_hystart {
+	bool done;		/* initial slow start is over: plain slow start from now on */
+	bool in_css;		/* Conservative Slow Start */
+	bool round_valid;
+	uint32_t window_end;	/* the round ends when an ACK reaches this */
+	uint32_t last_round_min_rtt;	/* us, UINT32_MAX = none */
+	uint32_t current_round_min_rtt;
+	uint32_t rtt_sample_count;
+	uint32_t css_baseline_min_rtt;
+	uint32_t css_rounds;
+};
+
+void ust__tcp_hystart_init(struct ust_tcp_hystart *h);
+/* One ACK while cwnd < ssthresh and !h->done: grows cwnd, may end slow start. */
+void ust__tcp_hystart_on_ack(struct ust_tcp_hystart *h, struct ust_tcp_cc_conn *c,
+			     uint32_t acked, uint32_t rtt_us);
+
 /* CUBIC (RFC 9438) constants and a read-only view of its state, for tests and stats. */
 #define UST_TCP_CUBIC_C 0.4
 #define UST_TCP_CUBIC_BETA 0.7
@@ -193,6 +233,7 @@ struct ust_tcp_cubic_view {
 	double cwnd_epoch;	/* segments: cwnd when the current CA epoch began */
 	uint64_t epoch_start_ns;
 	bool epoch_valid;	/* false until the first ACK in congestion avoidance */
+	struct ust_tcp_hystart hystart;
 };
 
 /* Valid only when cc->ops == &ust_tcp_cc_cubic. */

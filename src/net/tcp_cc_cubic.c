@@ -16,8 +16,9 @@
  *   on RTO: ssthresh as on loss, cwnd = 1 SMSS (Reno, 4.8); the first CA epoch after it uses
  *   K = 0 and W_max = cwnd at the epoch's start.
  * t runs from the first ACK in congestion avoidance after a reduction (the epoch); RTT is the
- * smoothed RTT (min RTT if no SRTT yet). Slow start is standard RFC 5681/3465 slow start:
- * HyStart++ (RFC 9406) is NOT implemented. No growth while in recovery (tcp_cc.c).
+ * smoothed RTT (min RTT if no SRTT yet). The initial slow start uses HyStart++ (RFC 9406,
+ * tcp_cc_hystart.c, L = 8); after the first loss or timeout slow start is RFC 5681 with
+ * RFC 3465 ABC (L = 2). No growth while in recovery (tcp_cc.c).
  */
 #include <math.h>
 #include <string.h>
@@ -38,6 +39,7 @@ struct cubic {
 	uint64_t epoch_start_ns;
 	bool epoch_valid;
 	bool after_rto;
+	struct ust_tcp_hystart hs;
 };
 
 _Static_assert(sizeof(struct cubic) <= UST_TCP_CC_PRIV_MAX, "cubic state too large");
@@ -72,6 +74,9 @@ static void cubic_init(struct ust_tcp_cc_conn *c, void *priv)
 
 	memset(cu, 0, sizeof(*cu));
 	cu->cwnd_seg = (double)c->cwnd / c->smss;
+	ust__tcp_hystart_init(&cu->hs);
+	/* a switch to CUBIC mid-connection does not restart the initial slow start logic */
+	cu->hs.done = c->ssthresh != UINT32_MAX;
 }
 
 static void start_epoch(const struct ust_tcp_cc_conn *c, struct cubic *cu, double cwnd)
@@ -95,12 +100,15 @@ static void cubic_on_ack(struct ust_tcp_cc_conn *c, void *priv, uint32_t acked, 
 	struct cubic *cu = priv;
 	double cwnd, segs, t, rtt, alpha, target;
 
-	(void)rtt_us;
 	if (c->cwnd < c->ssthresh) {
-		ust__tcp_reno_slow_start(c, acked);
+		if (!cu->hs.done)
+			ust__tcp_hystart_on_ack(&cu->hs, c, acked, rtt_us);
+		else
+			ust__tcp_reno_slow_start(c, acked);
 		cu->cwnd_seg = (double)c->cwnd / c->smss;
 		return;
 	}
+	cu->hs.done = true;
 	cwnd = cur_seg(c, cu);
 	if (!cu->epoch_valid)
 		start_epoch(c, cu, cwnd);
@@ -139,6 +147,8 @@ static uint32_t reduce(struct ust_tcp_cc_conn *c, struct cubic *cu)
 		cu->w_max = cwnd;
 	cu->cwnd_prior = cwnd;
 	cu->epoch_valid = false;
+	cu->hs.done = true;
+	cu->hs.in_css = false;
 	if (ss < 2.0 * c->smss)
 		ss = 2.0 * c->smss;
 	c->ssthresh = ss >= (double)UINT32_MAX ? UINT32_MAX : (uint32_t)ss;
@@ -188,7 +198,7 @@ void ust__tcp_cubic_view(const struct ust_tcp_cc *cc, struct ust_tcp_cubic_view 
 	*out = (struct ust_tcp_cubic_view){
 		.w_max = cu->w_max, .cwnd_prior = cu->cwnd_prior, .k = cu->k, .w_est = cu->w_est,
 		.cwnd_epoch = cu->cwnd_epoch, .epoch_start_ns = cu->epoch_start_ns,
-		.epoch_valid = cu->epoch_valid,
+		.epoch_valid = cu->epoch_valid, .hystart = cu->hs,
 	};
 }
 

@@ -92,3 +92,12 @@ uint32_t ust_tcp_isn(const struct ust_tcp_secret *key, const struct ust_tcp_tupl
 
 	return m + ust_tcp_isn_hash(key, t);
 }
+
+uint32_t ust_tcp_ts_offset(const struct ust_tcp_secret *key, const struct ust_tcp_tuple *t)
+{
+	uint8_t buf[13];
+
+	buf[0] = 'T';	/* domain separation from the ISN's F() */
+	ust_tcp_tuple_bytes(t, buf + 1);
+	return (uint32_t)ust_tcp_siphash24(key->bytes, buf, sizeof(buf));
+}

@@ -46,4 +46,30 @@ uint32_t ust_tcp_isn_hash(const struct ust_tcp_secret *key, const struct ust_tcp
 uint32_t ust_tcp_isn(const struct ust_tcp_secret *key, const struct ust_tcp_tuple *t,
 		     uint64_t now_ns);
 
+/*
+ * Timestamp clock (RFC 7323 section 5.4): 1 ms per tick (the RFC asks for 1 ms..1 s so that
+ * PAWS holds), plus a per-connection offset so that TSvals reveal neither uptime nor a clock
+ * shared between connections (RFC 7323 7.1). The offset is a keyed hash of the tuple,
+ * separate from the ISN's F() (a domain byte is hashed in front).
+ */
+#define UST_TCP_TS_TICK_NS 1000000u
+
+uint32_t ust_tcp_ts_offset(const struct ust_tcp_secret *key, const struct ust_tcp_tuple *t);
+
+static inline uint32_t ust_tcp_ts_val(uint64_t now_ns, uint32_t offset)
+{
+	return (uint32_t)(now_ns / UST_TCP_TS_TICK_NS) + offset;
+}
+
+/* RTT in us measured from an echoed TSecr (1 ms resolution; at least 1 us). */
+static inline uint32_t ust_tcp_ts_rtt_us(uint64_t now_ns, uint32_t offset, uint32_t tsecr)
+{
+	uint32_t ticks = ust_tcp_ts_val(now_ns, offset) - tsecr;
+	uint64_t us = (uint64_t)ticks * (UST_TCP_TS_TICK_NS / 1000u);
+
+	if (ticks > 0x7fffffffu)
+		return 1;	/* TSecr from the future: a broken peer; do not believe it */
+	return us == 0 ? 1 : (us > UINT32_MAX ? UINT32_MAX : (uint32_t)us);
+}
+
 #endif

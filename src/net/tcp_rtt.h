@@ -3,7 +3,8 @@
  * Owned by one connection; fed by the ACK path (tcp input) and read by the retransmit timer.
  *
  *   first sample R:  SRTT = R, RTTVAR = R/2
- *   later samples:   RTTVAR = (1 - beta) RTTVAR + beta |SRTT - R|,  SRTT = (1 - alpha) SRTT + alpha R
+ *   later samples:   RTTVAR = (1 - beta) RTTVAR + beta |SRTT - R|,
+ *                    SRTT = (1 - alpha) SRTT + alpha R
  *                    (alpha = 1/8, beta = 1/4; RTTVAR uses the SRTT from before this sample)
  *   RTO = SRTT + max(G, 4 RTTVAR), clamped to [min_rto, max_rto], doubled on each expiry.
  *

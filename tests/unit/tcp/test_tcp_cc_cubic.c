@@ -1,11 +1,14 @@
 /* CUBIC (RFC 9438) against the RFC formulas computed here with doubles: K, W_cubic(t),
  * window tracking W_cubic over time, the 1.5x target cap, the Reno-friendly region with the
- * alpha_cubic -> 1 switch, fast convergence, RTO behaviour, slow start. */
+ * alpha_cubic -> 1 switch, fast convergence, RTO behaviour, slow start, and HyStart++
+ * (RFC 9406): no exit on flat RTT, CSS entry on an RTT rise, CSS growth, exit to CA after
+ * CSS_ROUNDS, back to slow start on a spurious rise, end on loss. */
 #include <math.h>
 #include <setjmp.h>
 #include <stdarg.h>
 #include <stddef.h>
 #include <stdint.h>
+#include <string.h>
 #include <cmocka.h>
 
 #include "net/tcp_cc.h"
@@ -226,9 +229,12 @@ static void test_slow_start_and_nonsack(void **state)
 	(void)state;
 	ust_tcp_cc_init(&cc, &ust_tcp_cc_cubic, MSS, 0, false, 0);
 	assert_int_equal(cc.conn.cwnd, 10 * MSS);
-	/* standard slow start with ABC (no HyStart++) */
+	/* initial slow start is HyStart++: L = 8, a stretch ACK of 3 segments counts fully */
 	ust_tcp_cc_on_ack(&cc, una += 3 * MSS, 3 * MSS, 0, 0, 0);
-	assert_int_equal(cc.conn.cwnd, 12 * MSS);
+	assert_int_equal(cc.conn.cwnd, 13 * MSS);
+	ust_tcp_cc_on_ack(&cc, una += 9 * MSS, 9 * MSS, 0, 0, 0);
+	assert_int_equal(cc.conn.cwnd, 21 * MSS);
+	cc.conn.cwnd = 12 * MSS;
 	/* non-SACK recovery: RFC 5681 inflation applies on top of CUBIC's reduction */
 	assert_true(ust_tcp_cc_enter_recovery(&cc, una, una + 12 * MSS, 12 * MSS, 0));
 	assert_int_equal(cc.conn.ssthresh, 8400);
@@ -240,6 +246,169 @@ static void test_slow_start_and_nonsack(void **state)
 	assert_int_equal(cc.conn.cwnd, 8400);
 	ust_tcp_cc_on_ack(&cc, una + 13 * MSS, MSS, 8400, 0, 2 * NS);
 	assert_true(cc.conn.cwnd >= 8400);
+	/* after a timeout: RFC 5681/3465 slow start (L = 2), no HyStart++ */
+	ust_tcp_cc_on_rto(&cc, una + 13 * MSS, una + 20 * MSS, 7 * MSS, 3 * NS);
+	assert_int_equal(cc.conn.cwnd, MSS);
+	ust_tcp_cc_on_ack(&cc, una + 16 * MSS, 3 * MSS, 4 * MSS, 0, 4 * NS);
+	assert_int_equal(cc.conn.cwnd, 3 * MSS);
+}
+
+/* ACK-clocked slow start: each ACK of one segment lets the sender fill cwnd again.
+ * Rounds are counted here the way RFC 9406 defines them (windowEnd = SND.NXT). */
+struct sim {
+	struct ust_tcp_cc cc;
+	uint32_t una, nxt, wend;
+	int round;
+	uint64_t now;
+};
+
+static void sim_init(struct sim *s)
+{
+	memset(s, 0, sizeof(*s));
+	ust_tcp_cc_init(&s->cc, &ust_tcp_cc_cubic, MSS, 0, true, 0);
+	s->una = 1;
+	s->nxt = 1 + s->cc.conn.cwnd;
+	ust_tcp_cc_on_send(&s->cc, s->nxt);
+	s->round = -1;
+}
+
+static void sim_ack(struct sim *s, uint32_t (*rtt_of_round)(int))
+{
+	s->una += MSS;
+	if (s->round < 0 || (int32_t)(s->una - s->wend) >= 0) {
+		s->round++;
+		s->wend = s->nxt;
+	}
+	s->now += 1000000;
+	ust_tcp_cc_on_ack(&s->cc, s->una, MSS, s->nxt - s->una, rtt_of_round(s->round), s->now);
+	if ((int32_t)(s->una + s->cc.conn.cwnd - s->nxt) > 0)
+		s->nxt = s->una + s->cc.conn.cwnd;
+	ust_tcp_cc_on_send(&s->cc, s->nxt);
+}
+
+static struct ust_tcp_hystart hs_of(const struct sim *s)
+{
+	struct ust_tcp_cubic_view v;
+
+	ust__tcp_cubic_view(&s->cc, &v);
+	return v.hystart;
+}
+
+static uint32_t rtt_flat(int round)
+{
+	(void)round;
+	return 50000;
+}
+
+static uint32_t rtt_rise(int round)
+{
+	return round < 3 ? 50000 : 58000;	/* +8 ms >= max(4, min(50/8, 16)) = 6.25 ms */
+}
+
+static uint32_t rtt_small_rise(int round)
+{
+	return round < 3 ? 50000 : 56000;	/* +6 ms < 6.25 ms: no exit */
+}
+
+static uint32_t rtt_spurious(int round)
+{
+	return round == 3 ? 58000 : 50000;
+}
+
+static void test_hystart_flat_rtt(void **state)
+{
+	struct sim s;
+	uint32_t at_round[8] = { 0 };
+
+	(void)state;
+	sim_init(&s);
+	while (s.round < 7) {
+		uint32_t before = s.cc.conn.cwnd;
+		int r = s.round;
+		sim_ack(&s, rtt_flat);
+		if (s.round != r)
+			at_round[s.round] = before;
+		assert_int_equal(s.cc.conn.cwnd, before + MSS);	/* plain slow start */
+		assert_false(hs_of(&s).in_css);
+	}
+	/* the window doubles every round */
+	for (int r = 2; r < 7; r++) {
+		double ratio = (double)at_round[r] / at_round[r - 1];
+		assert_true(ratio > 1.9 && ratio < 2.1);
+	}
+	sim_init(&s);
+	while (s.round < 8)
+		sim_ack(&s, rtt_small_rise);
+	assert_false(hs_of(&s).in_css);
+	assert_true(ust_tcp_cc_in_slow_start(&s.cc));
+}
+
+static void test_hystart_css_then_ca(void **state)
+{
+	struct sim s;
+	int entered = -1, acks_in_round = 0, last_round = -1;
+
+	(void)state;
+	sim_init(&s);
+	while (ust_tcp_cc_in_slow_start(&s.cc)) {
+		uint32_t before = s.cc.conn.cwnd;
+		bool css_before = hs_of(&s).in_css;
+
+		sim_ack(&s, rtt_rise);
+		assert_true(s.round < 20);
+		if (s.round != last_round) {
+			last_round = s.round;
+			acks_in_round = 0;
+		}
+		acks_in_round++;
+		if (!css_before && hs_of(&s).in_css) {
+			/* entered on the 8th RTT sample of the first slow round */
+			entered = s.round;
+			assert_int_equal(s.round, 3);
+			assert_int_equal(acks_in_round, 8);
+			assert_int_equal(hs_of(&s).css_baseline_min_rtt, 58000);
+		}
+		if (css_before && hs_of(&s).in_css)
+			assert_int_equal(s.cc.conn.cwnd, before + MSS / 4);	/* CSS growth */
+	}
+	/* CSS_ROUNDS rounds after entering CSS, slow start ends with ssthresh = cwnd */
+	assert_int_equal(entered, 3);
+	assert_int_equal(s.round, 3 + 5);
+	assert_int_equal(s.cc.conn.ssthresh, s.cc.conn.cwnd);
+	assert_true(hs_of(&s).done);
+	/* and CUBIC congestion avoidance takes over */
+	uint32_t before = s.cc.conn.cwnd;
+	sim_ack(&s, rtt_rise);
+	assert_true(s.cc.conn.cwnd >= before);
+	assert_false(ust_tcp_cc_in_slow_start(&s.cc));
+}
+
+static void test_hystart_spurious_and_loss(void **state)
+{
+	struct sim s;
+	bool was_css = false;
+
+	(void)state;
+	sim_init(&s);
+	while (s.round < 5) {
+		sim_ack(&s, rtt_spurious);
+		was_css |= hs_of(&s).in_css;
+	}
+	/* CSS in round 3, the RTT fell below the baseline in round 4: slow start again */
+	assert_true(was_css);
+	assert_false(hs_of(&s).in_css);
+	assert_true(ust_tcp_cc_in_slow_start(&s.cc));
+	uint32_t before = s.cc.conn.cwnd;
+	sim_ack(&s, rtt_spurious);
+	assert_int_equal(s.cc.conn.cwnd, before + MSS);
+
+	/* a loss during CSS ends HyStart++ */
+	sim_init(&s);
+	while (!hs_of(&s).in_css)
+		sim_ack(&s, rtt_rise);
+	assert_true(ust_tcp_cc_enter_recovery(&s.cc, s.una, s.nxt, s.nxt - s.una, s.now));
+	assert_true(hs_of(&s).done);
+	assert_false(hs_of(&s).in_css);
 }
 
 int main(void)
@@ -251,6 +420,9 @@ int main(void)
 		cmocka_unit_test(test_reno_friendly),
 		cmocka_unit_test(test_fast_convergence),
 		cmocka_unit_test(test_slow_start_and_nonsack),
+		cmocka_unit_test(test_hystart_flat_rtt),
+		cmocka_unit_test(test_hystart_css_then_ca),
+		cmocka_unit_test(test_hystart_spurious_and_loss),
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);
 }

@@ -102,6 +102,16 @@ static void test_slow_start_abc(void **state)
 	ust_tcp_cc_on_ack(&cc, una += 2000, 2000, 8000, 0, 0);
 	assert_int_equal(cc.conn.cwnd, 15000);
 	assert_false(ust_tcp_cc_in_slow_start(&cc));
+	/* application-limited: no growth */
+	cc.conn.ssthresh = UINT32_MAX;
+	cc.conn.cwnd = 13500;
+	cc.conn.app_limited = true;
+	ust_tcp_cc_on_ack(&cc, una += 1000, 1000, 2000, 0, 0);
+	assert_int_equal(cc.conn.cwnd, 13500);
+	cc.conn.app_limited = false;
+	cc.conn.ssthresh = 15000;
+	ust_tcp_cc_on_ack(&cc, una += 2000, 2000, 8000, 0, 0);
+	assert_int_equal(cc.conn.cwnd, 15000);
 	/* an ACK that acks nothing changes nothing */
 	ust_tcp_cc_on_ack(&cc, una, 0, 8000, 0, 0);
 	assert_int_equal(cc.conn.cwnd, 15000);

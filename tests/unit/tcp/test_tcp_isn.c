@@ -120,6 +120,31 @@ static void test_isn_spread(void **state)
 		assert_true(buckets[i] > 150 && buckets[i] < 370);	/* mean 256 */
 }
 
+static void test_ts_clock(void **state)
+{
+	struct ust_tcp_secret key;
+	struct ust_tcp_tuple a = { 0x0a000001, 0x0a000002, 40000, 80 }, b = a;
+
+	(void)state;
+	memset(key.bytes, 0x77, 16);
+	b.remote_port = 81;
+	uint32_t oa = ust_tcp_ts_offset(&key, &a), ob = ust_tcp_ts_offset(&key, &b);
+	assert_true(oa != ob);
+	assert_true(oa != ust_tcp_isn_hash(&key, &a));	/* not the ISN's hash */
+	assert_int_equal(ust_tcp_ts_offset(&key, &a), oa);
+	/* 1 ms ticks */
+	uint64_t now = 5000000000ull;
+	assert_int_equal(ust_tcp_ts_val(now, oa), 5000u + oa);
+	assert_int_equal(ust_tcp_ts_val(now + 999999, oa), 5000u + oa);
+	assert_int_equal(ust_tcp_ts_val(now + 1000000, oa), 5001u + oa);
+	/* RTT from the echo, across the TS wrap of the offset */
+	uint32_t off = 0xfffffff0u;
+	uint32_t sent = ust_tcp_ts_val(now, off);
+	assert_int_equal(ust_tcp_ts_rtt_us(now + 42000000ull, off, sent), 42000);
+	assert_int_equal(ust_tcp_ts_rtt_us(now + 100000, off, sent), 1);	/* same tick */
+	assert_int_equal(ust_tcp_ts_rtt_us(now, off, sent + 5), 1);	/* from the future */
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -128,6 +153,7 @@ int main(void)
 		cmocka_unit_test(test_isn_clock),
 		cmocka_unit_test(test_isn_per_tuple_and_key),
 		cmocka_unit_test(test_isn_spread),
+		cmocka_unit_test(test_ts_clock),
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);
 }

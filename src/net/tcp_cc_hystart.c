@@ -1,0 +1,81 @@
+/*
+ * HyStart++ (RFC 9406) for the initial slow start, shared by modules that want it (CUBIC
+ * does). Rounds are delimited by SND.NXT at the round's start (windowEnd); the minimum RTT
+ * of each round is compared with the previous round's to leave slow start before the
+ * queue overflows, through Conservative Slow Start. Units: bytes and microseconds.
+ */
+#include "net/tcp_cc.h"
+
+#include "net/tcp_seq.h"
+
+#define INF UINT32_MAX
+
+void ust__tcp_hystart_init(struct ust_tcp_hystart *h)
+{
+	*h = (struct ust_tcp_hystart){
+		.last_round_min_rtt = INF,
+		.current_round_min_rtt = INF,
+		.css_baseline_min_rtt = INF,
+	};
+}
+
+static uint32_t rtt_thresh(uint32_t last)
+{
+	uint32_t t = last / UST_TCP_HYSTART_MIN_RTT_DIVISOR;
+
+	if (t > UST_TCP_HYSTART_MAX_RTT_THRESH_US)
+		t = UST_TCP_HYSTART_MAX_RTT_THRESH_US;
+	if (t < UST_TCP_HYSTART_MIN_RTT_THRESH_US)
+		t = UST_TCP_HYSTART_MIN_RTT_THRESH_US;
+	return t;
+}
+
+void ust__tcp_hystart_on_ack(struct ust_tcp_hystart *h, struct ust_tcp_cc_conn *c,
+			     uint32_t acked, uint32_t rtt_us)
+{
+	uint32_t limit = UST_TCP_HYSTART_L * c->smss;
+	uint64_t inc, cwnd;
+
+	/* a new round begins when the ACK covers the previous round's windowEnd */
+	if (!h->round_valid || ust_seq_geq(c->snd_una, h->window_end)) {
+		h->round_valid = true;
+		h->last_round_min_rtt = h->current_round_min_rtt;
+		h->current_round_min_rtt = INF;
+		h->rtt_sample_count = 0;
+		h->window_end = c->snd_nxt;
+		if (h->in_css && ++h->css_rounds >= UST_TCP_HYSTART_CSS_ROUNDS) {
+			/* CSS_ROUNDS rounds in CSS: enter congestion avoidance */
+			c->ssthresh = c->cwnd;
+			h->in_css = false;
+			h->done = true;
+			return;
+		}
+	}
+	if (rtt_us) {
+		if (rtt_us < h->current_round_min_rtt)
+			h->current_round_min_rtt = rtt_us;
+		h->rtt_sample_count++;
+	}
+	inc = acked < limit ? acked : limit;
+	if (h->in_css)
+		inc /= UST_TCP_HYSTART_CSS_GROWTH_DIVISOR;
+	cwnd = (uint64_t)c->cwnd + inc;
+	c->cwnd = cwnd > c->ssthresh ? c->ssthresh : (uint32_t)cwnd;
+
+	if (h->rtt_sample_count < UST_TCP_HYSTART_N_RTT_SAMPLE ||
+	    h->current_round_min_rtt == INF)
+		return;
+	if (!h->in_css) {
+		if (h->last_round_min_rtt != INF &&
+		    (uint64_t)h->current_round_min_rtt >=
+			    (uint64_t)h->last_round_min_rtt + rtt_thresh(h->last_round_min_rtt)) {
+			h->css_baseline_min_rtt = h->current_round_min_rtt;
+			h->in_css = true;
+			h->css_rounds = 0;
+		}
+	} else if (h->current_round_min_rtt < h->css_baseline_min_rtt) {
+		/* the RTT increase was spurious: back to slow start */
+		h->css_baseline_min_rtt = INF;
+		h->in_css = false;
+	}
+}
