@@ -31,6 +31,11 @@ void ust__fd_release(struct ust_stack *st, int fd);
 void *ust__fd_get(struct ust_stack *st, int fd, enum ust__fd_kind kind);
 enum ust__fd_kind ust__fd_kind(struct ust_stack *st, int fd);
 
+/* Count err under its socket.err_* counter, set errno, return -1. */
+int ust__api_fail(struct ust_stack *st, int err);
+/* Socket behind sd, or NULL with errno set (EBADF, or ENOTSOCK for an epoll descriptor). */
+struct ust__sock *ust__api_get_sock(struct ust_stack *st, int sd);
+
 /* Ready mask of a socket as epoll sees it (protocol poll + EPOLLERR for SO_ERROR). */
 uint32_t ust__sock_events(struct ust_stack *st, struct ust__sock *s);
 

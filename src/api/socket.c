@@ -85,6 +85,11 @@ struct ust__sock *ust__sock_by_token(struct ust_stack *st, uint64_t token)
 
 static int fail(struct ust_stack *st, int err)
 {
+	return ust__api_fail(st, err);
+}
+
+int ust__api_fail(struct ust_stack *st, int err)
+{
 	struct ust__socket_counters *c = &st->sock;
 	switch (err) {
 	case EBADF: c->err_badf++; break;
@@ -105,6 +110,7 @@ static int fail(struct ust_stack *st, int err)
 	case EDESTADDRREQ: c->err_destaddrreq++; break;
 	case EFAULT: c->err_fault++; break;
 	case EMFILE: c->err_mfile++; break;
+	case EINPROGRESS: break;	/* a connect under way is not a refusal */
 	default: c->err_other++; break;
 	}
 	errno = err;
@@ -112,13 +118,18 @@ static int fail(struct ust_stack *st, int err)
 }
 
 /* Socket behind sd, or NULL with errno set (EBADF, or ENOTSOCK for an epoll descriptor). */
-static struct ust__sock *get_sock(struct ust_stack *st, int sd)
+struct ust__sock *ust__api_get_sock(struct ust_stack *st, int sd)
 {
 	enum ust__fd_kind k = ust__fd_kind(st, sd);
 	if (k == UST_FD_SOCK)
 		return st->fds[sd].obj;
 	fail(st, k == UST_FD_FREE ? EBADF : ENOTSOCK);
 	return NULL;
+}
+
+static struct ust__sock *get_sock(struct ust_stack *st, int sd)
+{
+	return ust__api_get_sock(st, sd);
 }
 
 /* A pending asynchronous error is reported (and cleared) by the next call. */
@@ -209,8 +220,9 @@ static bool port_taken(struct ust_stack *st, const struct ust__sock *s, uint32_t
 			continue;
 		struct ust__demux_key k = ust__demux_key_make(proto, addrs[i], port, 0, 0);
 		for (struct ust__demux_node *n = ust__demux_lookup(&st->demux, &k); n; n = ust__demux_next(n)) {
-			const struct ust__sock *o = n->owner;
-			bool share = ((s->flags & o->flags) & (UST_SOCK_F_REUSEADDR | UST_SOCK_F_REUSEPORT)) != 0;
+			/* n->owner may be a protocol's own object (a lingering TCP connection): look
+			 * only at what the node says about sharing */
+			bool share = (s->flags & n->share & (UST_SOCK_F_REUSEADDR | UST_SOCK_F_REUSEPORT)) != 0;
 			if (!share)
 				return true;
 		}
@@ -243,6 +255,7 @@ int ust__sock_bind_port(struct ust_stack *st, struct ust__sock *s, uint32_t addr
 	s->lport = port;
 	s->flags |= UST_SOCK_F_BOUND;
 	struct ust__demux_key k = ust__demux_key_make((uint8_t)s->ops->protocol, addr, port, 0, 0);
+	s->bind_node.share = s->flags & (UST_SOCK_F_REUSEADDR | UST_SOCK_F_REUSEPORT);
 	return ust__demux_insert(&st->demux, &s->bind_node, &k);
 }
 
@@ -591,174 +604,6 @@ int ust_getpeername(struct ust_stack *st, int sd, struct sockaddr *addr, socklen
 		return fail(st, ENOTCONN);
 	addr_out(addr, len, s->raddr, s->rport);
 	return 0;
-}
-
-/* --- options --- */
-
-static int set_flag(struct ust__sock *s, unsigned flag, int v)
-{
-	if (v)
-		s->flags |= flag;
-	else
-		s->flags &= ~flag;
-	return 0;
-}
-
-static int generic_setsockopt(struct ust_stack *st, struct ust__sock *s, int level, int name,
-			      const void *val, socklen_t len)
-{
-	if (level == SOL_SOCKET && (name == SO_RCVTIMEO || name == SO_SNDTIMEO)) {
-		if (len < (socklen_t)sizeof(struct timeval))
-			return -EINVAL;
-		struct timeval tv;
-		memcpy(&tv, val, sizeof(tv));
-		if (tv.tv_sec < 0 || tv.tv_usec < 0 || tv.tv_usec >= 1000000)
-			return -EDOM;
-		uint64_t ns = (uint64_t)tv.tv_sec * UST_NS_PER_SEC + (uint64_t)tv.tv_usec * UST_NS_PER_US;
-		if (name == SO_RCVTIMEO)
-			s->rcvtimeo_ns = ns;
-		else
-			s->sndtimeo_ns = ns;
-		return 0;
-	}
-	if (level == SOL_SOCKET && name == SO_LINGER)
-		return len < (socklen_t)sizeof(struct linger) ? -EINVAL : 0;
-	if (len < (socklen_t)sizeof(int))
-		return -EINVAL;
-	int v;
-	memcpy(&v, val, sizeof(v));
-	if (level == SOL_SOCKET) {
-		switch (name) {
-		case SO_REUSEADDR: return set_flag(s, UST_SOCK_F_REUSEADDR, v);
-		case SO_REUSEPORT: return set_flag(s, UST_SOCK_F_REUSEPORT, v);
-		case SO_BROADCAST: return set_flag(s, UST_SOCK_F_BROADCAST, v);
-		case SO_KEEPALIVE: return set_flag(s, UST_SOCK_F_KEEPALIVE, v);
-		case SO_RCVBUF:
-		case SO_SNDBUF: {
-			uint32_t b = v < (int)UST_SOCK_BUF_MIN ? UST_SOCK_BUF_MIN : (uint32_t)v;
-			b = UST_MIN(b, UST_SOCK_BUF_MAX);
-			if (name == SO_RCVBUF)
-				s->rcvbuf = b;
-			else
-				s->sndbuf = b;
-			return 0;
-		}
-		default: return -ENOPROTOOPT;
-		}
-	}
-	if (level == IPPROTO_IP) {
-		switch (name) {
-		case IP_TTL:
-			if (v == -1)
-				v = UST_IPV4_TTL_DEFAULT;
-			if (v < 1 || v > 255)
-				return -EINVAL;
-			s->ttl = (uint8_t)v;
-			return 0;
-		case IP_TOS:
-			s->tos = (uint8_t)v;
-			return 0;
-		case IP_MTU_DISCOVER:
-			if (v < IP_PMTUDISC_DONT || v > IP_PMTUDISC_PROBE)
-				return -EINVAL;
-			return set_flag(s, UST_SOCK_F_DF, v == IP_PMTUDISC_DO || v == IP_PMTUDISC_PROBE);
-		default: return -ENOPROTOOPT;
-		}
-	}
-	(void)st;
-	return -ENOPROTOOPT;
-}
-
-static int put_int(void *val, socklen_t *len, int v)
-{
-	if (*len < (socklen_t)sizeof(int))
-		return -EINVAL;
-	memcpy(val, &v, sizeof(v));
-	*len = sizeof(int);
-	return 0;
-}
-
-static int generic_getsockopt(struct ust_stack *st, struct ust__sock *s, int level, int name, void *val,
-			      socklen_t *len)
-{
-	if (level == SOL_SOCKET && (name == SO_RCVTIMEO || name == SO_SNDTIMEO)) {
-		if (*len < (socklen_t)sizeof(struct timeval))
-			return -EINVAL;
-		uint64_t ns = name == SO_RCVTIMEO ? s->rcvtimeo_ns : s->sndtimeo_ns;
-		struct timeval tv = { .tv_sec = (time_t)(ns / UST_NS_PER_SEC),
-				      .tv_usec = (suseconds_t)(ns % UST_NS_PER_SEC / UST_NS_PER_US) };
-		memcpy(val, &tv, sizeof(tv));
-		*len = sizeof(tv);
-		return 0;
-	}
-	if (level == SOL_SOCKET) {
-		switch (name) {
-		case SO_ERROR: {
-			int e = s->so_error;
-			s->so_error = 0;
-			return put_int(val, len, e);
-		}
-		case SO_TYPE: return put_int(val, len, s->type);
-		case SO_PROTOCOL: return put_int(val, len, s->protocol);
-		case SO_DOMAIN: return put_int(val, len, AF_INET);
-		case SO_REUSEADDR: return put_int(val, len, !!(s->flags & UST_SOCK_F_REUSEADDR));
-		case SO_REUSEPORT: return put_int(val, len, !!(s->flags & UST_SOCK_F_REUSEPORT));
-		case SO_BROADCAST: return put_int(val, len, !!(s->flags & UST_SOCK_F_BROADCAST));
-		case SO_KEEPALIVE: return put_int(val, len, !!(s->flags & UST_SOCK_F_KEEPALIVE));
-		case SO_ACCEPTCONN: return put_int(val, len, !!(s->flags & UST_SOCK_F_LISTENING));
-		case SO_RCVBUF: return put_int(val, len, (int)s->rcvbuf);
-		case SO_SNDBUF: return put_int(val, len, (int)s->sndbuf);
-		default: return -ENOPROTOOPT;
-		}
-	}
-	if (level == IPPROTO_IP) {
-		switch (name) {
-		case IP_TTL: return put_int(val, len, s->ttl ? s->ttl : UST_IPV4_TTL_DEFAULT);
-		case IP_TOS: return put_int(val, len, s->tos);
-		case IP_MTU_DISCOVER:
-			return put_int(val, len, (s->flags & UST_SOCK_F_DF) ? IP_PMTUDISC_DO : IP_PMTUDISC_DONT);
-		case IP_MTU:
-			if (!(s->flags & UST_SOCK_F_CONNECTED))
-				return -ENOTCONN;
-			return put_int(val, len, (int)ust__ipv4_path_mtu(st, s->raddr));
-		default: return -ENOPROTOOPT;
-		}
-	}
-	return -ENOPROTOOPT;
-}
-
-int ust_setsockopt(struct ust_stack *st, int sd, int level, int name, const void *val, socklen_t len)
-{
-	struct ust__sock *s = get_sock(st, sd);
-	if (!s)
-		return -1;
-	if (!val)
-		return fail(st, EFAULT);
-	int err = -ENOPROTOOPT;
-	if (s->ops->setsockopt)
-		err = s->ops->setsockopt(st, s, level, name, val, len);
-	if (err == -ENOPROTOOPT)
-		err = generic_setsockopt(st, s, level, name, val, len);
-	return err ? fail(st, -err) : 0;
-}
-
-int ust_getsockopt(struct ust_stack *st, int sd, int level, int name, void *val, socklen_t *len)
-{
-	struct ust__sock *s = get_sock(st, sd);
-	if (!s)
-		return -1;
-	if (!val || !len)
-		return fail(st, EFAULT);
-	int err = -ENOPROTOOPT;
-	if (s->ops->getsockopt) {
-		uint32_t l = *len;
-		err = s->ops->getsockopt(st, s, level, name, val, &l);
-		if (!err)
-			*len = l;
-	}
-	if (err == -ENOPROTOOPT)
-		err = generic_getsockopt(st, s, level, name, val, len);
-	return err ? fail(st, -err) : 0;
 }
 
 /* --- teardown --- */

@@ -1,7 +1,8 @@
 /*
  * Generic backend code: parses a spec ("tap:NAME", "afpacket:IFNAME") into the right backend,
- * and wraps every backend's rx/tx with counting, link-layer broadcast/multicast marking and
- * pcap capture. Sits between the stack's poll/flush and the ops table:
+ * and wraps every backend's rx/tx with counting, link-layer broadcast/multicast marking, pcap
+ * capture, and a software checksum for CSUM_PARTIAL frames sent to a link without offload.
+ * Sits between the stack's poll/flush and the ops table:
  *
  *   ust_stack_poll -> ust_backend_rx -> ops->rx        ust_backend_tx -> ops->tx -> link
  *
@@ -139,13 +140,48 @@ unsigned ust_backend_rx(struct ust_backend *be, struct ust_pkt **pkts, unsigned 
 	return got;
 }
 
+/*
+ * Software fallback for a frame that asks for checksum offload (CSUM_PARTIAL) on a link that
+ * has none, e.g. a frame received from a TAP with offload and forwarded to another backend:
+ * the ones' complement sum from csum_start to the end, stored at csum_start + csum_offset
+ * (whose bytes hold the pseudo-header seed). Bytes and flag then agree for every holder of
+ * the buffer. A zero result is sent as 0xffff, the same value for TCP and the only correct
+ * one for UDP, as Linux does.
+ */
+static void finish_checksum(const struct ust_pool *pool, struct ust_pkt *pkt)
+{
+	uint32_t start = pkt->csum_start;
+	uint32_t field = start + pkt->csum_offset;
+	if (start >= pkt->len || field + 2 > pkt->len)
+		return;	/* nonsense offsets: leave the frame as its sender made it */
+	uint8_t *d = ust_pkt_data(pool, pkt);
+	uint32_t sum = 0;
+	uint32_t i = start;
+	for (; i + 1 < pkt->len; i += 2)
+		sum += (uint32_t)(d[i] << 8 | d[i + 1]);
+	if (i < pkt->len)
+		sum += (uint32_t)d[i] << 8;
+	while (sum >> 16)
+		sum = (sum & 0xffff) + (sum >> 16);
+	uint16_t csum = (uint16_t)~sum;
+	if (csum == 0)
+		csum = 0xffff;
+	d[field] = (uint8_t)(csum >> 8);
+	d[field + 1] = (uint8_t)csum;
+	pkt->flags &= (uint16_t)~UST_PKT_F_CSUM_PARTIAL;
+}
+
 void ust_backend_tx(struct ust_backend *be, struct ust_pkt **pkts, unsigned n, uint64_t now)
 {
 	if (n == 0)
 		return;
 	uint64_t ts = be->pcap != NULL ? capture_time(be, now) : 0;
+	bool csum_offload = (be->features & UST_BACKEND_F_CSUM_OFFLOAD) != 0;
 	for (unsigned i = 0; i < n; i++) {
-		const struct ust_pkt *pkt = pkts[i];
+		struct ust_pkt *pkt = pkts[i];
+		if (!csum_offload &&
+		    (pkt->flags & (UST_PKT_F_CSUM_PARTIAL | UST_PKT_F_GSO_TCPV4)) == UST_PKT_F_CSUM_PARTIAL)
+			finish_checksum(be->pool, pkt);
 		be->counters.tx_packets++;
 		be->counters.tx_bytes += pkt->len;
 		if (be->pcap != NULL)

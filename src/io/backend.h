@@ -30,7 +30,8 @@ struct ust_pcap_writer;
 	X(rx_truncated)		/* frame larger than a buffer, dropped */             \
 	X(rx_errors)		/* read error from the link */                        \
 	X(tx_dropped)		/* link full or refused the frame */                  \
-	X(tx_errors)
+	X(tx_errors)								      \
+	X(rx_link_drops)	/* the kernel dropped frames before we took them (ring full) */
 
 struct ust_backend_counters {
 	UST_BACKEND_COUNTERS(UST_COUNTER_FIELD)
@@ -42,7 +43,8 @@ struct ust_backend_counters {
 #define UST_BACKEND_F_GRO 0x4u		/* may deliver frames larger than the MTU (GRO'ed) */
 
 struct ust_backend_config {
-	bool offload;		/* negotiate checksum/TSO offload where the backend can (TAP vnet hdr) */
+	bool offload;		/* negotiate checksum/TSO offload where the backend can (TAP vnet hdr);
+				 * TAP then needs pool buf_size >= 65536 + headroom, else -EINVAL */
 	uint32_t mtu;		/* 0: the link's own (TAP default 1500) */
 };
 

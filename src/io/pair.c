@@ -6,14 +6,15 @@
  *        [-> stage input when due]
  *   ust_backend_rx(b) -> pair_rx -> queue[0] frames whose time has come [or stage output]
  *
- * Direction d carries frames sent by end d (0: a->b, 1: b->a). Each direction holds a queue
- * of frames already copied into the receiver's pool, ordered by due time (pkt->timestamp)
- * and stable for equal times, so a frame the impairment hook delays less than an earlier one
+ * Direction d carries frames sent by end d (0: a->b, 1: b->a). Each direction holds a queue of
+ * frames already copied into the receiver's pool, ordered by due time (pkt->timestamp) and
+ * stable for equal times, so a frame the impairment hook delays less than an earlier one
  * overtakes it (reordering) while everything else stays in order. The queue is bounded
  * (queue_limit frames); a frame arriving at a full queue is tail-dropped and counted as the
- * sender's tx_dropped. A frame the receiver's pool cannot hold is counted as the receiver's
- * rx_nobuf. With a link stage (the emulator), frames enter the stage when due and the
- * receiver pulls them from the stage's output.
+ * sender's tx_dropped (the limit is checked once per frame sent, so the extra copies of a
+ * duplicated frame may exceed it by one). A frame the receiver's pool cannot hold is counted as
+ * the receiver's rx_nobuf. With a link stage (the emulator), frames enter the stage when due
+ * and the receiver pulls them from the stage's output.
  *
  * No global state: the link object is shared by both ends and freed when the second closes.
  * Each end's close frees the frames still queued towards it (they live in its pool).

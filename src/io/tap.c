@@ -52,7 +52,10 @@ static struct tap_priv *priv_of(const struct ust_backend *be)
 static bool vnet_to_pkt(const struct virtio_net_hdr *vh, struct ust_pkt *pkt)
 {
 	if ((vh->flags & VIRTIO_NET_HDR_F_NEEDS_CSUM) != 0) {
-		pkt->flags |= UST_PKT_F_CSUM_PARTIAL;
+		/* A frame the kernel built with its checksum left to "hardware": its bytes are
+		 * good (CSUM_VALID, nothing to verify), but the checksum field only holds the
+		 * pseudo-header sum; CSUM_PARTIAL tells whoever sends it on to finish it. */
+		pkt->flags |= UST_PKT_F_CSUM_PARTIAL | UST_PKT_F_CSUM_VALID;
 		pkt->csum_start = vh->csum_start;
 		pkt->csum_offset = vh->csum_offset;
 	}
@@ -252,7 +255,8 @@ int ust__tap_open(struct ust_backend *be, const char *ifname, const struct ust_b
 	tp->vnet = cfg->offload;
 	tp->fd = open("/dev/net/tun", O_RDWR | O_NONBLOCK | O_CLOEXEC);
 	if (tp->fd < 0) {
-		int err = -errno;
+		/* /dev/net/tun is root-only: report it as the missing privilege it is. */
+		int err = errno == EACCES ? -EPERM : -errno;
 		free(tp);
 		return err;
 	}

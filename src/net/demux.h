@@ -26,7 +26,8 @@ struct ust__demux_node {
 	struct ust__demux_node *next;	/* bucket chain */
 	struct ust__demux_key key;
 	bool linked;
-	void *owner;			/* the socket or connection */
+	unsigned share;			/* port sharing allowed (UST_SOCK_F_REUSEADDR|REUSEPORT bits) */
+	void *owner;			/* the socket or connection (the protocol decides which) */
 };
 
 struct ust__demux {

@@ -139,7 +139,7 @@ static void echo_reply_to_socket(struct ust_stack *st, struct ust_pkt *pkt, cons
 		return;
 	}
 	struct ust__sock *s = n->owner;
-	if (s->rxq.bytes && s->rxq.bytes + pkt->len > s->rcvbuf) {
+	if (ust__pq_over(&s->rxq, pkt->len, UST_SOCK_DGRAM_OVERHEAD, s->rcvbuf)) {
 		st->icmp.rx_echo_reply_queue_full++;
 		ust__pkt_free(&st->pools, pkt);
 		return;
@@ -266,41 +266,12 @@ static int icmp_connect(struct ust_stack *st, struct ust__sock *s, uint32_t addr
 	return 0;
 }
 
-static size_t iov_total(const struct iovec *iov, int iovcnt)
-{
-	size_t n = 0;
-	for (int i = 0; i < iovcnt; i++)
-		n += iov[i].iov_len;
-	return n;
-}
-
-static void iov_gather(uint8_t *dst, const struct iovec *iov, int iovcnt, size_t len)
-{
-	for (int i = 0; i < iovcnt && len; i++) {
-		size_t n = UST_MIN(len, iov[i].iov_len);
-		memcpy(dst, iov[i].iov_base, n);
-		dst += n;
-		len -= n;
-	}
-}
-
-static size_t iov_scatter(const struct iovec *iov, int iovcnt, const uint8_t *src, size_t len)
-{
-	size_t done = 0;
-	for (int i = 0; i < iovcnt && done < len; i++) {
-		size_t n = UST_MIN(len - done, iov[i].iov_len);
-		memcpy(iov[i].iov_base, src + done, n);
-		done += n;
-	}
-	return done;
-}
-
 static ssize_t icmp_send(struct ust_stack *st, struct ust__sock *s, const struct iovec *iov, int iovcnt,
 			 int flags, const uint32_t *to_addr, const uint16_t *to_port)
 {
 	(void)flags;
 	(void)to_port;
-	size_t len = iov_total(iov, iovcnt);
+	size_t len = ust__iov_total(iov, iovcnt);
 	if (len < UST_ICMP_HDR_LEN)
 		return -EINVAL;
 	if (len > UST_UDP_MAX_PAYLOAD + UST_UDP_HDR_LEN)	/* 65515: 65535 minus the IP header */
@@ -325,7 +296,7 @@ static ssize_t icmp_send(struct ust_stack *st, struct ust__sock *s, const struct
 	if (!pkt)
 		return -ENOBUFS;
 	uint8_t *p = ust_pkt_put(ust__pkt_pool(&st->pools, pkt), pkt, (uint32_t)len);
-	iov_gather(p, iov, iovcnt, len);
+	ust__iov_gather(p, iov, iovcnt, len);
 	if (p[0] != UST_ICMP_ECHO_REQUEST || p[1] != 0) {
 		ust__pkt_free(&st->pools, pkt);
 		return -EINVAL;
@@ -355,43 +326,12 @@ static ssize_t icmp_recv(struct ust_stack *st, struct ust__sock *s, const struct
 	if (from_port)
 		*from_port = 0;
 	size_t len = pkt->len;
-	size_t n = iov_scatter(iov, iovcnt, ust__pkt_data(&st->pools, pkt), len);
+	size_t n = ust__iov_scatter(iov, iovcnt, ust__pkt_data(&st->pools, pkt), len);
 	if (!(flags & MSG_PEEK)) {
 		ust__pq_pop(&st->pools, &s->rxq);
 		ust__pkt_free(&st->pools, pkt);
 	}
 	return (ssize_t)((flags & MSG_TRUNC) ? len : n);
-}
-
-static uint32_t dgram_poll(struct ust_stack *st, const struct ust__sock *s)
-{
-	(void)st;
-	uint32_t m = EPOLLOUT;
-	if (s->rxq.count)
-		m |= EPOLLIN;
-	if (s->flags & UST_SOCK_F_SHUT_RD)
-		m |= EPOLLIN | EPOLLRDHUP;
-	if ((s->flags & UST_SOCK_F_SHUT_RD) && (s->flags & UST_SOCK_F_SHUT_WR))
-		m |= EPOLLHUP;
-	return m;
-}
-
-static int dgram_shutdown(struct ust_stack *st, struct ust__sock *s, int how)
-{
-	if (!(s->flags & UST_SOCK_F_CONNECTED))
-		return -ENOTCONN;
-	if (how == SHUT_RD || how == SHUT_RDWR)
-		s->flags |= UST_SOCK_F_SHUT_RD;
-	if (how == SHUT_WR || how == SHUT_RDWR)
-		s->flags |= UST_SOCK_F_SHUT_WR;
-	ust__sock_wakeup(st, s);
-	return 0;
-}
-
-static void dgram_close(struct ust_stack *st, struct ust__sock *s)
-{
-	ust__sock_unlink(st, s);
-	ust__pq_purge(&st->pools, &s->rxq);
 }
 
 static const struct ust__sock_ops icmp_sock_ops = {
@@ -403,9 +343,9 @@ static const struct ust__sock_ops icmp_sock_ops = {
 	.connect = icmp_connect,
 	.send = icmp_send,
 	.recv = icmp_recv,
-	.shutdown = dgram_shutdown,
-	.close = dgram_close,
-	.poll = dgram_poll,
+	.shutdown = ust__dgram_shutdown,
+	.close = ust__dgram_close,
+	.poll = ust__dgram_poll,
 };
 
 int ust__icmp_module_init(struct ust_stack *st)
@@ -414,35 +354,4 @@ int ust__icmp_module_init(struct ust_stack *st)
 	if (!err)
 		err = ust__sock_register_ops(st, &icmp_sock_ops);
 	return err;
-}
-
-/* Shared with udp.c: iovec helpers and the datagram ops that do not depend on the protocol. */
-size_t ust__iov_total(const struct iovec *iov, int iovcnt)
-{
-	return iov_total(iov, iovcnt);
-}
-
-void ust__iov_gather(uint8_t *dst, const struct iovec *iov, int iovcnt, size_t len)
-{
-	iov_gather(dst, iov, iovcnt, len);
-}
-
-size_t ust__iov_scatter(const struct iovec *iov, int iovcnt, const uint8_t *src, size_t len)
-{
-	return iov_scatter(iov, iovcnt, src, len);
-}
-
-uint32_t ust__dgram_poll(struct ust_stack *st, const struct ust__sock *s)
-{
-	return dgram_poll(st, s);
-}
-
-int ust__dgram_shutdown(struct ust_stack *st, struct ust__sock *s, int how)
-{
-	return dgram_shutdown(st, s, how);
-}
-
-void ust__dgram_close(struct ust_stack *st, struct ust__sock *s)
-{
-	dgram_close(st, s);
 }

@@ -65,11 +65,14 @@ int ust__ipv4_route(const struct ust_stack *st, uint32_t dst, uint32_t *nexthop)
 
 uint32_t ust__ipv4_path_mtu(struct ust_stack *st, uint32_t dst)
 {
+	if (!st->pmtu_count)
+		return st->mtu;	/* the usual case: nobody ever said the path was narrower */
 	for (unsigned i = 0; i < UST_PMTU_ENTRIES; i++) {
 		struct ust__pmtu_entry *e = &st->pmtu[i];
 		if (e->mtu && e->dst == dst) {
 			if (e->expires <= st->now) {
 				e->mtu = 0;
+				st->pmtu_count--;
 				break;
 			}
 			return UST_MIN(e->mtu, st->mtu);
@@ -101,6 +104,8 @@ void ust__ipv4_pmtu_update(struct ust_stack *st, uint32_t dst, uint32_t mtu)
 			if (st->pmtu[i].expires < slot->expires)
 				slot = &st->pmtu[i];
 	}
+	if (!slot->mtu)
+		st->pmtu_count++;
 	slot->dst = dst;
 	slot->mtu = mtu;
 	slot->expires = st->now + UST_PMTU_LIFETIME_NS;

@@ -26,6 +26,33 @@ static void bit_set(struct ust__reasm_entry *e, uint32_t b)
 	e->bitmap[b >> 3] |= (uint8_t)(1u << (b & 7));
 }
 
+/* Bits set in [lo, hi) of the bitmap: whole bytes at a time, the edges masked. */
+static uint32_t count_range(const struct ust__reasm_entry *e, uint32_t lo, uint32_t hi)
+{
+	uint32_t n = 0;
+	while (lo < hi && (lo & 7))
+		n += bit_get(e, lo++);
+	while (lo + 8 <= hi) {
+		n += (uint32_t)__builtin_popcount(e->bitmap[lo >> 3]);
+		lo += 8;
+	}
+	while (lo < hi)
+		n += bit_get(e, lo++);
+	return n;
+}
+
+static void set_range(struct ust__reasm_entry *e, uint32_t lo, uint32_t hi)
+{
+	while (lo < hi && (lo & 7))
+		bit_set(e, lo++);
+	if (lo + 8 <= hi) {
+		memset(&e->bitmap[lo >> 3], 0xff, (hi - lo) / 8);
+		lo += (hi - lo) & ~7u;
+	}
+	while (lo < hi)
+		bit_set(e, lo++);
+}
+
 static void entry_free(struct ust__reasm *r, struct ust__reasm_entry *e)
 {
 	ust_timer_stop(r->wheel, &e->timer);
@@ -182,11 +209,10 @@ struct ust_pkt *ust__reasm_input(struct ust__reasm *r, const struct ust_ipv4_rep
 
 	uint8_t *base = payload_base(r, e);
 	uint32_t first_block = off / 8, last_block = (end + 7) / 8;	/* [first, last) */
-	uint32_t seen = 0;
-	for (uint32_t b = first_block; b < last_block; b++) {
+	uint32_t seen = count_range(e, first_block, last_block);
+	for (uint32_t b = first_block; seen && b < last_block; b++) {
 		if (!bit_get(e, b))
 			continue;
-		seen++;
 		/* Bytes of block b that were received before: the whole block, unless it is the
 		 * datagram's final partial block (only the last fragment covers it). */
 		uint32_t lo = b * 8, hi = b * 8 + 8;
@@ -206,12 +232,8 @@ struct ust_pkt *ust__reasm_input(struct ust__reasm *r, const struct ust_ipv4_rep
 		r->counters.overlap_identical++;
 
 	memcpy(base + off, ip->payload, len);
-	for (uint32_t b = first_block; b < last_block; b++) {
-		if (!bit_get(e, b)) {
-			bit_set(e, b);
-			e->blocks++;
-		}
-	}
+	set_range(e, first_block, last_block);
+	e->blocks += last_block - first_block - seen;
 	if (end > e->max_end)
 		e->max_end = end;
 	if (!ip->more_fragments) {

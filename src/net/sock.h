@@ -57,7 +57,12 @@ struct ust__sock_ops {
 	ssize_t (*recv)(struct ust_stack *st, struct ust__sock *s, const struct iovec *iov, int iovcnt,
 			int flags, uint32_t *from_addr, uint16_t *from_port);
 	int (*shutdown)(struct ust_stack *st, struct ust__sock *s, int how);
-	/* Release protocol state (unlink demux nodes, purge queues). The socket is freed after. */
+	/*
+	 * The descriptor is going away: unlink s->bind_node/conn_node (ust__sock_unlink) and drop
+	 * what belongs to the socket; the socket is freed right after. State that must outlive it
+	 * (a closing TCP connection) detaches here, keeps no pointer to s, and uses demux nodes
+	 * embedded in itself (node->share says whether its port may be shared).
+	 */
 	void (*close)(struct ust_stack *st, struct ust__sock *s);
 	/* -ENOPROTOOPT: not handled here, the API layer tries its generic options. */
 	int (*setsockopt)(struct ust_stack *st, struct ust__sock *s, int level, int name,

@@ -181,6 +181,7 @@ struct ust_stack {
 	struct ust__reasm reasm;
 	uint16_t ip_id;
 	struct ust__pmtu_entry pmtu[UST_PMTU_ENTRIES];
+	unsigned pmtu_count;		/* entries in use */
 	struct ust__ip_proto ip_protos[256];
 	double icmp_tokens;
 	uint64_t icmp_tokens_time;
@@ -260,7 +261,7 @@ void ust__icmp_send_error(struct ust_stack *st, uint8_t type, uint8_t code, uint
 /* Positive errno for an ICMP error type/code (ECONNREFUSED for port unreachable ...). */
 int ust__icmp_errno(uint8_t type, uint8_t code);
 
-/* iovec helpers and datagram-socket ops shared by ICMP and UDP sockets */
+/* --- dgram.c: iovec helpers and datagram-socket ops shared by ICMP and UDP sockets --- */
 size_t ust__iov_total(const struct iovec *iov, int iovcnt);
 void ust__iov_gather(uint8_t *dst, const struct iovec *iov, int iovcnt, size_t len);
 size_t ust__iov_scatter(const struct iovec *iov, int iovcnt, const uint8_t *src, size_t len);

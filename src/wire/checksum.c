@@ -45,39 +45,45 @@ static inline uint16_t fold64(uint64_t acc)
 	return (uint16_t)acc;
 }
 
+/* a + b with the carry out added back in: one's-complement addition on 64 bits (add, adc). */
+static inline uint64_t add_carry(uint64_t a, uint64_t b)
+{
+	uint64_t r;
+
+	if (__builtin_add_overflow(a, b, &r))
+		r++;
+	return r;
+}
+
 /*
- * Native-order one's-complement sum of len bytes, folded to 16 bits. Each 64-bit load is
- * split into two 32-bit halves added into separate 64-bit accumulators: no carry is lost
- * until 2^32 additions (16 GiB per accumulator), and the four independent chains let the
- * CPU (or the vectoriser) overlap the additions.
+ * Native-order one's-complement sum of len bytes, folded to 16 bits. One's-complement sums
+ * over 64-bit words are congruent to the 16-bit sum (2^16 - 1 divides 2^64 - 1), so the main
+ * loop adds whole 64-bit words with end-around carry: one add and one add-with-carry per
+ * 8 bytes. Four independent accumulators keep four carry chains in flight at once.
  */
 static uint16_t sum_native(const uint8_t *p, size_t len)
 {
 	uint64_t a0 = 0, a1 = 0, a2 = 0, a3 = 0;
 
-	while (len >= 32) {
-		uint64_t w0 = load64(p);
-		uint64_t w1 = load64(p + 8);
-		uint64_t w2 = load64(p + 16);
-		uint64_t w3 = load64(p + 24);
-
-		a0 += (w0 & 0xffffffffu) + (w1 & 0xffffffffu);
-		a1 += (w0 >> 32) + (w1 >> 32);
-		a2 += (w2 & 0xffffffffu) + (w3 & 0xffffffffu);
-		a3 += (w2 >> 32) + (w3 >> 32);
-		p += 32;
-		len -= 32;
+	while (len >= 64) {
+		a0 = add_carry(a0, load64(p));
+		a1 = add_carry(a1, load64(p + 8));
+		a2 = add_carry(a2, load64(p + 16));
+		a3 = add_carry(a3, load64(p + 24));
+		a0 = add_carry(a0, load64(p + 32));
+		a1 = add_carry(a1, load64(p + 40));
+		a2 = add_carry(a2, load64(p + 48));
+		a3 = add_carry(a3, load64(p + 56));
+		p += 64;
+		len -= 64;
 	}
 	while (len >= 8) {
-		uint64_t w = load64(p);
-
-		a0 += w & 0xffffffffu;
-		a1 += w >> 32;
+		a0 = add_carry(a0, load64(p));
 		p += 8;
 		len -= 8;
 	}
 	if (len >= 4) {
-		a2 += load32(p);
+		a1 = add_carry(a1, load32(p));
 		p += 4;
 		len -= 4;
 	}
@@ -85,7 +91,7 @@ static uint16_t sum_native(const uint8_t *p, size_t len)
 		uint16_t w;
 
 		memcpy(&w, p, sizeof(w));
-		a3 += w;
+		a2 = add_carry(a2, w);
 		p += 2;
 		len -= 2;
 	}
@@ -95,10 +101,9 @@ static uint16_t sum_native(const uint8_t *p, size_t len)
 		uint16_t w;
 
 		memcpy(&w, last, sizeof(w));
-		a3 += w;
+		a3 = add_carry(a3, w);
 	}
-	/* Each accumulator is far below 2^63, so their sum cannot overflow 64 bits. */
-	return fold64(a0 + a1 + a2 + a3);
+	return fold64(add_carry(add_carry(a0, a1), add_carry(a2, a3)));
 }
 
 uint32_t ust_csum_partial(const void *data, size_t len, uint32_t sum)

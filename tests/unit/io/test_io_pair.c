@@ -144,6 +144,58 @@ static void test_pair_broadcast_flag(void **state)
 	close_pair(&f, POOL_COUNT);
 }
 
+/* Ones' complement checksum over len bytes, folded and complemented. */
+static uint16_t inet_checksum(const uint8_t *p, size_t len)
+{
+	uint32_t sum = 0;
+	for (size_t i = 0; i + 1 < len; i += 2)
+		sum += (uint32_t)(p[i] << 8 | p[i + 1]);
+	if (len & 1)
+		sum += (uint32_t)p[len - 1] << 8;
+	while (sum >> 16)
+		sum = (sum & 0xffff) + (sum >> 16);
+	return (uint16_t)~sum;
+}
+
+/* A frame asking for checksum offload on a link without it gets its checksum in software. */
+static void test_pair_finishes_partial_checksum(void **state)
+{
+	(void)state;
+	struct fixture f;
+	open_pair(&f, NULL, POOL_COUNT);
+	/* Ethernet + IPv4 (10.0.0.1 -> 10.0.0.2) + UDP 1000 -> 2000 with 7 bytes "payload". */
+	static const uint8_t frame[] = {
+		0x02, 0, 0, 0, 0, 2, 0x02, 0, 0, 0, 0, 1, 0x08, 0x00,
+		0x45, 0, 0, 35, 0, 1, 0x40, 0, 64, 17, 0x26, 0xc4, 10, 0, 0, 1, 10, 0, 0, 2,
+		0x03, 0xe8, 0x07, 0xd0, 0, 15, 0, 0, 'p', 'a', 'y', 'l', 'o', 'a', 'd',
+	};
+	uint8_t pseudo[12] = { 10, 0, 0, 1, 10, 0, 0, 2, 0, 17, 0, 15 };
+	uint8_t seeded[sizeof(frame)];
+	memcpy(seeded, frame, sizeof(frame));
+	uint16_t seed = (uint16_t)~inet_checksum(pseudo, sizeof(pseudo));
+	seeded[40] = (uint8_t)(seed >> 8);
+	seeded[41] = (uint8_t)seed;
+
+	struct ust_pkt *pkt = ust_pkt_alloc(f.pool_a);
+	memcpy(ust_pkt_put(f.pool_a, pkt, sizeof(seeded)), seeded, sizeof(seeded));
+	pkt->flags = UST_PKT_F_CSUM_PARTIAL;
+	pkt->csum_start = 34;
+	pkt->csum_offset = 6;
+	ust_backend_tx(f.a, &pkt, 1, 0);
+
+	assert_int_equal(ust_backend_rx(f.b, &pkt, 1, 0), 1);
+	const uint8_t *p = ust_pkt_data(f.pool_b, pkt);
+	/* A receiver's check: pseudo-header + UDP sums to 0xffff. */
+	uint8_t whole[12 + 15];
+	memcpy(whole, pseudo, 12);
+	memcpy(whole + 12, p + 34, 15);
+	assert_int_equal(inet_checksum(whole, sizeof(whole)), 0);
+	assert_memory_equal(p, frame, 40);
+	assert_memory_equal(p + 42, frame + 42, sizeof(frame) - 42);
+	ust_pkt_free(f.pool_b, pkt);
+	close_pair(&f, POOL_COUNT);
+}
+
 static void test_pair_delay_holds_until_due(void **state)
 {
 	(void)state;
@@ -418,7 +470,29 @@ static void test_backend_open_bad_specs(void **state)
 		be = (struct ust_backend *)(uintptr_t)1;
 	}
 	ust_backend_close(NULL);
+
+	/* Offload over TAP needs 64 KiB of data room per buffer: refused before any device
+	 * is touched, so this needs no privileges. */
+	struct ust_backend_config offload = { .offload = true };
+	assert_int_equal(ust_backend_open(&be, "tap:ust-never", pool, &offload), -EINVAL);
+	assert_null(be);
 	ust_pool_destroy(pool);
+}
+
+static void test_backend_capture_errors(void **state)
+{
+	(void)state;
+	struct fixture f;
+	open_pair(&f, NULL, POOL_COUNT);
+	assert_int_equal(ust_backend_capture(f.a, "/nonexistent-dir/a.pcap"), -ENOENT);
+	assert_null(f.a->pcap);
+	/* A capture that cannot be written does not disturb the traffic. */
+	assert_int_equal(ust_backend_capture(f.a, "/dev/full"), 0);
+	send_frame(f.a, 1, 64, 0);
+	uint8_t seqs[2];
+	assert_int_equal(receive_seqs(f.b, 0, seqs, 2), 1);
+	assert_int_equal(f.a->counters.tx_packets, 1);
+	close_pair(&f, POOL_COUNT);
 }
 
 int main(void)
@@ -426,6 +500,7 @@ int main(void)
 	const struct CMUnitTest tests[] = {
 		cmocka_unit_test(test_pair_bytes_both_ways),
 		cmocka_unit_test(test_pair_broadcast_flag),
+		cmocka_unit_test(test_pair_finishes_partial_checksum),
 		cmocka_unit_test(test_pair_delay_holds_until_due),
 		cmocka_unit_test(test_pair_queue_limit_tail_drops),
 		cmocka_unit_test(test_pair_impairment),
@@ -433,6 +508,7 @@ int main(void)
 		cmocka_unit_test(test_pair_receiver_pool_exhausted),
 		cmocka_unit_test(test_pair_close_with_frames_in_flight),
 		cmocka_unit_test(test_backend_open_bad_specs),
+		cmocka_unit_test(test_backend_capture_errors),
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);
 }

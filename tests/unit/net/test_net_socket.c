@@ -235,6 +235,111 @@ static void test_ttl_on_the_wire(void **state)
 	sim_fini(&s);
 }
 
+static void udp_from_a(struct sim *s, uint16_t sport, bool broadcast, const char *msg)
+{
+	uint8_t l4[64], f[2048];
+	uint32_t dst = broadcast ? UST_IPV4(10, 0, 0, 255) : SIM_IP_B;
+	size_t len = build_udp_l4(l4, SIM_IP_A, dst, sport, 5000, (const uint8_t *)msg, strlen(msg));
+	size_t n = build_ip(f, broadcast ? &ust_eth_broadcast : &sim_mac_b, SIM_IP_A, dst, UST_IPPROTO_UDP, 1, 0,
+			    false, l4, len);
+	raw_send(s, f, n);
+	sim_run(s, SIM_MS);
+}
+
+static bool got(struct sim *s, int sd, const char *msg)
+{
+	char b[64];
+	ssize_t n = ust_read(s->b, sd, b, sizeof(b));
+	return n == (ssize_t)strlen(msg) && memcmp(b, msg, (size_t)n) == 0;
+}
+
+static void test_udp_demux(void **state)
+{
+	(void)state;
+	struct sim s;
+	assert_int_equal(sim_init(&s, &(struct sim_opts){ .raw_a = true }), 0);
+	int one = 1;
+	int any = ust_socket(s.b, AF_INET, SOCK_DGRAM, 0), spec = ust_socket(s.b, AF_INET, SOCK_DGRAM, 0);
+	int conn = ust_socket(s.b, AF_INET, SOCK_DGRAM, 0);
+	ust_setsockopt(s.b, any, SOL_SOCKET, SO_REUSEADDR, &one, sizeof(one));
+	ust_setsockopt(s.b, spec, SOL_SOCKET, SO_REUSEADDR, &one, sizeof(one));
+	ust_setsockopt(s.b, conn, SOL_SOCKET, SO_REUSEADDR, &one, sizeof(one));
+	struct sockaddr_in a_any = sim_addr(0, 5000), a_spec = sim_addr(SIM_IP_B, 5000);
+	struct sockaddr_in peer = sim_addr(SIM_IP_A, 1234);
+	assert_int_equal(ust_bind(s.b, any, (struct sockaddr *)&a_any, sizeof(a_any)), 0);
+	assert_int_equal(ust_bind(s.b, spec, (struct sockaddr *)&a_spec, sizeof(a_spec)), 0);
+	assert_int_equal(ust_bind(s.b, conn, (struct sockaddr *)&a_any, sizeof(a_any)), 0);
+	assert_int_equal(ust_connect(s.b, conn, (struct sockaddr *)&peer, sizeof(peer)), 0);
+
+	udp_from_a(&s, 1234, false, "to-conn");	/* the full 5-tuple wins */
+	assert_true(got(&s, conn, "to-conn"));
+	udp_from_a(&s, 999, false, "to-spec");	/* then the bound address, then any */
+	assert_true(got(&s, spec, "to-spec"));
+	assert_false(got(&s, any, "to-spec"));
+	ust_close(s.b, spec);
+	udp_from_a(&s, 999, false, "to-any");
+	assert_true(got(&s, any, "to-any"));
+	assert_false(got(&s, conn, "to-any"));	/* connected: only its peer */
+	udp_from_a(&s, 999, true, "bc1");	/* broadcast: every socket that accepts it */
+	assert_true(got(&s, any, "bc1"));
+	assert_false(got(&s, conn, "bc1"));
+	udp_from_a(&s, 1234, true, "bc2");
+	assert_true(got(&s, any, "bc2"));
+	assert_true(got(&s, conn, "bc2"));
+	/* AF_UNSPEC dissolves the association */
+	struct sockaddr unspec = { .sa_family = AF_UNSPEC };
+	assert_int_equal(ust_connect(s.b, conn, &unspec, sizeof(unspec)), 0);
+	udp_from_a(&s, 1234, false, "any-again");
+	assert_true(got(&s, any, "any-again") || got(&s, conn, "any-again"));
+	assert_int_equal(sim_counter(s.b, "udp.rx_delivered"), 7);
+	sim_fini(&s);
+}
+
+struct seen {
+	int groups[16];
+	const char *names[16];
+	int n;
+};
+
+static int count_group(void *arg, const char *group, const char *name, uint64_t value)
+{
+	(void)name;
+	(void)value;
+	struct seen *sn = arg;
+	for (int i = 0; i < sn->n; i++)
+		if (strcmp(sn->names[i], group) == 0) {
+			sn->groups[i]++;
+			return 0;
+		}
+	sn->names[sn->n] = group;
+	sn->groups[sn->n++] = 1;
+	return 0;
+}
+
+static void test_counters(void **state)
+{
+	(void)state;
+	struct sim s;
+	assert_int_equal(sim_init(&s, NULL), 0);
+	struct seen sn = { .n = 0 };
+	ust_stack_counters(s.a, count_group, &sn);
+	static const char *const want[] = { "eth", "arp", "ipv4", "frag", "icmp", "udp", "socket",
+					    "pool", "bigpool", "backend" };
+	for (size_t w = 0; w < sizeof(want) / sizeof(want[0]); w++) {
+		bool found = false;
+		for (int i = 0; i < sn.n; i++)
+			found |= strcmp(sn.names[i], want[w]) == 0 && sn.groups[i] > 0;
+		assert_true(found);
+	}
+	uint64_t v = 99;
+	assert_int_equal(ust_stack_counter(s.a, "arp.tx_gratuitous", &v), 0);
+	assert_int_equal(v, 1);
+	assert_int_equal(ust_stack_counter(s.a, "arp.nonsense", &v), -ENOENT);
+	assert_int_equal(ust_stack_counter(s.a, "nodot", &v), -ENOENT);
+	assert_int_equal(ust_stack_counter(s.a, "pool.alloc_fail", &v), 0);
+	sim_fini(&s);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -245,6 +350,8 @@ int main(void)
 		cmocka_unit_test(test_send_errors),
 		cmocka_unit_test(test_options),
 		cmocka_unit_test(test_ttl_on_the_wire),
+		cmocka_unit_test(test_udp_demux),
+		cmocka_unit_test(test_counters),
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);
 }
