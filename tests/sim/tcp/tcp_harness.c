@@ -188,7 +188,8 @@ void tsim_inject(struct ust_stack *st, uint32_t src, uint32_t dst, const struct 
 {
 	uint8_t buf[2048];
 	size_t hl = ust_tcp_header_len(&r->opts);
-	memcpy(buf + hl, payload, len);
+	if (len)
+		memcpy(buf + hl, payload, len);
 	struct ust_tcp_repr c = *r;
 	c.payload = buf + hl;
 	c.payload_len = len;
