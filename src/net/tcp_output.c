@@ -13,6 +13,8 @@
 
 #include "core/util.h"
 #include "net/tcp.h"
+#include "wire/eth.h"
+#include "wire/ipv4.h"
 #include "net/tcp_seq.h"
 
 uint32_t ust__tcp_unsent(const struct ust__tcb *tcb)
@@ -142,12 +144,21 @@ int ust__tcp_send_segment(struct ust_stack *st, struct ust__tcb *tcb, uint32_t s
 	else
 		r.window = (uint16_t)UST_MIN(win >> tcb->rcv_wscale, 65535u);
 	size_t hl = ust_tcp_header_len(&r.opts);
+	bool tso = len > ust__tcp_eff_mss(tcb);
 	/* SACK blocks give way to data: a full segment must still fit the path MTU */
-	while (r.opts.sack_count && len <= tcb->smss && hl - UST_TCP_HDR_LEN + len > tcb->smss) {
+	while (r.opts.sack_count && (tso || hl - UST_TCP_HDR_LEN + len > tcb->smss)) {
 		r.opts.sack_count--;
 		hl = ust_tcp_header_len(&r.opts);
 	}
-	struct ust_pkt *pkt = ust__alloc_l4(st, hl + len);
+	struct ust_pkt *pkt;
+	if (tso) {
+		/* a big segment lives in one frame buffer (TSO backends have 64 KiB frames) */
+		pkt = ust_pkt_alloc(st->pools.small);
+		if (pkt)
+			pkt->head = UST_MAX(pkt->head, (uint32_t)(UST_ETH_HDR_LEN + UST_IPV4_HDR_LEN));
+	} else {
+		pkt = ust__alloc_l4(st, hl + len);
+	}
 	if (!pkt) {
 		tp->c.tx_nobuf++;
 		return -ENOBUFS;
@@ -165,12 +176,12 @@ int ust__tcp_send_segment(struct ust_stack *st, struct ust__tcb *tcb, uint32_t s
 		r.payload = p + hl;
 		r.payload_len = len;
 	}
-	bool tso = len > ust__tcp_eff_mss(tcb);
 	ust_tcp_emit(&r, tcb->laddr, tcb->raddr, tso, p, hl + len);
 	if (tso) {
 		pkt->flags |= UST_PKT_F_GSO_TCPV4 | UST_PKT_F_CSUM_PARTIAL;
 		pkt->gso_size = (uint16_t)ust__tcp_eff_mss(tcb);
-		pkt->csum_start = 0;	/* relative to the L4 header; ipv4 output shifts it */
+		/* offsets in the finished frame: Ethernet + IPv4 without options come first */
+		pkt->csum_start = UST_ETH_HDR_LEN + UST_IPV4_HDR_LEN;
 		pkt->csum_offset = 16;
 		tp->c.tso_segments++;
 	}
@@ -311,8 +322,12 @@ uint32_t ust__tcp_eff_mss(const struct ust__tcb *tcb)
 static uint32_t max_seg(struct ust_stack *st, const struct ust__tcb *tcb)
 {
 	uint32_t m = ust__tcp_eff_mss(tcb);
-	if (ust__tcp(st)->tso && (tcb->flags & UST_TF_TSO))
-		return UST_TCP_TSO_MAX / m * m;
+	if (ust__tcp(st)->tso && (tcb->flags & UST_TF_TSO)) {
+		const struct ust_pool *small = st->pools.small;
+		uint32_t room = small->buf_size - UST_MAX(small->headroom, 34u) - UST_TCP_HDR_LEN_MAX;
+		uint32_t big = UST_MIN(UST_TCP_TSO_MAX, room);
+		return big > m ? big / m * m : m;
+	}
 	return m;
 }
 
