@@ -304,8 +304,8 @@ static bool ooo_insert(struct ust_stack *st, struct ust__tcb *tcb, struct ust_pk
 		prev = t;
 		t = p->next;
 	}
-	if (tcb->oooq.count >= 4096)
-		return false;
+	if (tcb->oooq.count >= 64 + tcb->rcvbuf / 512)
+		return false;	/* bounded: tiny out-of-order segments must not pin the pool */
 	pkt->user = seq;
 	uint32_t tok = ust__pq_token(pools, pkt);
 	pkt->next = t;
@@ -323,8 +323,21 @@ static bool ooo_insert(struct ust_stack *st, struct ust__tcb *tcb, struct ust_pk
 
 static void rcvq_append(struct ust_stack *st, struct ust__tcb *tcb, struct ust_pkt *pkt)
 {
-	tcb->rcv_nxt += pkt->len;
-	ust__tcp(st)->rcvbuf_total += pkt->len;
+	uint32_t len = pkt->len;
+	tcb->rcv_nxt += len;
+	ust__tcp(st)->rcvbuf_total += len;
+	/* small segments are copied behind the previous one, so a peer sending tiny segments
+	 * cannot pin one buffer per byte */
+	struct ust_pkt *tail = ust__pq_deref(&st->pools, tcb->rcvq.tail);
+	if (tail && len <= 512) {
+		struct ust_pool *pool = ust__pkt_pool(&st->pools, tail);
+		if (ust_pkt_tailroom(pool, tail) >= len) {
+			memcpy(ust_pkt_put(pool, tail, len), ust__pkt_data(&st->pools, pkt), len);
+			tcb->rcvq.bytes += len;
+			ust__pkt_free(&st->pools, pkt);
+			return;
+		}
+	}
 	ust__pq_push(&st->pools, &tcb->rcvq, pkt);
 }
 

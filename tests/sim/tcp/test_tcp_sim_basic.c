@@ -127,12 +127,96 @@ static void simultaneous_open(void **state)
 	sim_fini(&s);
 }
 
+static void epoll_events(void **state)
+{
+	(void)state;
+	struct sim s;
+	assert_int_equal(sim_init(&s, NULL), 0);
+	int ep = ust_epoll_create(s.a);
+	int epb = ust_epoll_create(s.b);
+	int l = tsim_listen(s.b, 80, 4);
+	struct epoll_event ev = { .events = EPOLLIN, .data.fd = l };
+	assert_int_equal(ust_epoll_ctl(s.b, epb, EPOLL_CTL_ADD, l, &ev), 0);
+	int c = tsim_connect(s.a, SIM_IP_B, 80);
+	int bad = tsim_connect(s.a, SIM_IP_B, 99);
+	ev = (struct epoll_event){ .events = EPOLLOUT | EPOLLIN | EPOLLRDHUP, .data.fd = c };
+	assert_int_equal(ust_epoll_ctl(s.a, ep, EPOLL_CTL_ADD, c, &ev), 0);
+	ev = (struct epoll_event){ .events = EPOLLOUT, .data.fd = bad };
+	assert_int_equal(ust_epoll_ctl(s.a, ep, EPOLL_CTL_ADD, bad, &ev), 0);
+	struct epoll_event out[8];
+	assert_int_equal(ust_epoll_collect(s.a, ep, out, 8), 0);	/* connecting: nothing yet */
+	sim_run(&s, 50 * SIM_MS);
+	int n = ust_epoll_collect(s.a, ep, out, 8);
+	assert_int_equal(n, 2);
+	for (int i = 0; i < n; i++) {
+		if (out[i].data.fd == c) {
+			assert_true(out[i].events & EPOLLOUT);	/* connected */
+			assert_false(out[i].events & EPOLLERR);
+		} else {
+			assert_true(out[i].events & EPOLLERR);	/* refused */
+			assert_int_equal(tsim_so_error(s.a, bad), ECONNREFUSED);
+		}
+	}
+	n = ust_epoll_collect(s.b, epb, out, 8);
+	assert_int_equal(n, 1);
+	assert_true(out[0].events & EPOLLIN);	/* a connection to accept */
+	int d = ust_accept(s.b, l, NULL, NULL);
+	assert_true(d >= 0);
+	ust_close(s.b, d);	/* FIN to the client: EPOLLIN | EPOLLRDHUP */
+	sim_run(&s, 50 * SIM_MS);
+	n = ust_epoll_collect(s.a, ep, out, 8);
+	bool seen = false;
+	for (int i = 0; i < n; i++)
+		if (out[i].data.fd == c) {
+			assert_true(out[i].events & EPOLLIN);
+			assert_true(out[i].events & EPOLLRDHUP);
+			seen = true;
+		}
+	assert_true(seen);
+	ust_close(s.a, c);
+	ust_close(s.a, bad);
+	ust_close(s.b, l);
+	ust_close(s.a, ep);
+	ust_close(s.b, epb);
+	sim_run(&s, 100 * SIM_SEC);
+	sim_fini(&s);
+}
+
+static void tiny_segments_do_not_pin_buffers(void **state)
+{
+	(void)state;
+	struct sim s;
+	assert_int_equal(sim_init(&s, NULL), 0);
+	int c, d;
+	tsim_pair(&s, 80, &c, &d);
+	int one = 1;
+	assert_int_equal(ust_setsockopt(s.a, c, IPPROTO_TCP, TCP_NODELAY, &one, sizeof(one)), 0);
+	uint32_t before = sim_small_in_use(s.b);
+	for (int i = 0; i < 20000; i++) {
+		assert_int_equal(ust_write(s.a, c, "x", 1), 1);
+		if (i % 50 == 0)
+			sim_run(&s, SIM_MS);
+	}
+	sim_run(&s, SIM_SEC);
+	uint32_t after = sim_small_in_use(s.b);
+	printf("receiver buffers: %u before, %u holding 20000 one-byte segments\n", before, after);
+	assert_true(after < before + 40);
+	char buf[32768];
+	assert_int_equal(ust_read(s.b, d, buf, sizeof(buf)), 20000);
+	ust_close(s.a, c);
+	ust_close(s.b, d);
+	sim_run(&s, 100 * SIM_SEC);
+	sim_fini(&s);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
 		cmocka_unit_test(handshake_and_data),
 		cmocka_unit_test(refused),
 		cmocka_unit_test(simultaneous_open),
+		cmocka_unit_test(epoll_events),
+		cmocka_unit_test(tiny_segments_do_not_pin_buffers),
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);
 }
