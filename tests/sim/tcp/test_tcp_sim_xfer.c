@@ -86,6 +86,11 @@ static uint64_t run_xfer(struct impair *im, uint64_t len, bool both, bool sack, 
 		assert_int_equal(ba.rcvd, len);
 		assert_true(ba.sum_rx == ba.sum_tx);
 	}
+	struct ust__tcb *rt = ust__tcp_tcb(s.b, d);
+	printf("receiver buffer %u bytes (auto-tuned %llu times), sender buffer %u\n", rt->rcvbuf,
+	       (unsigned long long)sim_counter(s.b, "tcp.rcvbuf_grown"), ust__tcp_tcb(s.a, c)->sndbuf);
+	if (im->loss_pm == 0)
+		assert_true(rt->rcvbuf > UST_SOCK_RCVBUF_DEFAULT);	/* grew to what the path needs */
 	struct tcp_info ti;
 	socklen_t tl = sizeof(ti);
 	assert_int_equal(ust_getsockopt(s.a, c, IPPROTO_TCP, TCP_INFO, &ti, &tl), 0);
