@@ -275,6 +275,8 @@ static void process_ack(struct ust_stack *st, struct ust__tcb *tcb, const struct
 	if (ust_seq_lt(tcb->snd_wl1, seg->seq) ||
 	    (tcb->snd_wl1 == seg->seq && ust_seq_leq(tcb->snd_wl2, ack))) {
 		bool opened = tcb->snd_wnd == 0 && new_wnd > 0;
+		if (new_wnd == 0)
+			tcb->retries = 0;	/* the peer is alive, only full: no reason to give up */
 		tcb->snd_wnd = new_wnd;
 		tcb->snd_wl1 = seg->seq;
 		tcb->snd_wl2 = ack;

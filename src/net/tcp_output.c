@@ -477,6 +477,12 @@ void ust__tcp_rto_expired(struct ust_stack *st, struct ust__tcb *tcb)
 		ust__tcb_close(st, tcb, ETIMEDOUT);
 		return;
 	}
+	if (tcb->snd_wnd == 0) {
+		/* the window closed under data in flight: nothing may be resent, so ask for the
+		 * window like the persist timer does (retries still count: a dead peer times out) */
+		tp->c.zero_window_probes++;
+		ust__tcp_send_segment(st, tcb, tcb->snd_una - 1, 0, UST_TCP_ACK);
+	}
 	ust_tcp_cc_on_rto(&tcb->cc, tcb->snd_una, tcb->snd_max, tcb->snd_max - tcb->snd_una, st->now);
 	ust_tcp_rtt_backoff(&tcb->rtt);
 	ust_tcp_rtt_timing_cancel(&tcb->rtt);
