@@ -29,6 +29,7 @@
 #include "net/tcp_cc.h"
 #include "net/tcp_isn.h"
 #include "net/tcp_rtt.h"
+#include "net/tcp_sack.h"
 #include "wire/tcp.h"
 
 #define UST_TCP_COUNTERS(X)                                                              \
@@ -82,7 +83,6 @@ enum ust__tcp_state {
 #define UST_TCP_MSS_MIN 88u
 #define UST_TCP_WSCALE_MAX 14
 #define UST_TCP_CHALLENGE_ACK_PER_SEC 1000u		/* Linux tcp_challenge_ack_limit */
-#define UST_TCP_SACK_BLOCKS 6				/* sender scoreboard: SACKed ranges kept */
 #define UST_TCP_OOW_ACK_MS 500u				/* Linux tcp_invalid_ratelimit */
 #define UST_TCP_RCVBUF_MAX (6u * 1024u * 1024u)		/* auto-tuning ceiling (Linux tcp_rmem[2]) */
 #define UST_TCP_SNDBUF_MAX (4u * 1024u * 1024u)
@@ -136,7 +136,6 @@ struct ust__tcb {
 	uint8_t dupacks;
 	uint8_t retries;		/* RTO expiries of the current segment */
 	uint8_t ka_probes;		/* keepalive probes unanswered / persist backoff */
-	uint8_t nsack;			/* sender scoreboard blocks */
 	uint8_t ka_cnt;
 	uint8_t quickacks;		/* segments still ACKed at once (connection start) */
 	uint16_t smss;			/* segment size we send (payload bytes) */
@@ -148,14 +147,14 @@ struct ust__tcb {
 	uint32_t rcv_nxt, rcv_adv, irs;
 	uint32_t ts_recent, ts_recent_ms;	/* RFC 7323 TS.Recent and when it was set (ms) */
 	uint32_t last_ack_sent;
-	uint32_t high_rxt;		/* RFC 6675 HighRxt */
 	uint32_t recover_end;		/* snd_max when recovery began */
 	uint32_t rcvbuf, sndbuf;	/* effective (auto-tuned) limits */
 	uint32_t rcv_tune_seq;		/* rcv_nxt at the tuning epoch */
 	uint32_t total_retrans;
 	uint32_t ooo_last;
 	uint32_t oow_ack_ms;		/* last ACK answering an invalid pure ACK (ACK-loop limit) */		/* seq of the last out-of-order segment (first SACK block) */
-	struct ust_tcp_sack_block sacked[UST_TCP_SACK_BLOCKS];	/* sorted, disjoint, above snd_una */
+	/* RFC 6675 scoreboard (dev-tcp's tcp_sack), allocated only while the peer SACKs data */
+	struct ust_tcp_sack_board *sb;
 	struct ust__pq sndq;		/* bytes from snd_una on (sent and unsent), packet buffers */
 	struct ust__pq rcvq;		/* in-order bytes for the application (data at payload) */
 	struct ust__pq oooq;		/* out-of-order segments sorted by seq (pkt->user = seq) */
@@ -232,10 +231,10 @@ void ust__tcp_keepalive_expired(struct ust_stack *st, struct ust__tcb *tcb);
 void ust__tcp_arm_rto(struct ust_stack *st, struct ust__tcb *tcb);
 /* Bytes of sndq not sent yet / in flight. */
 uint32_t ust__tcp_unsent(const struct ust__tcb *tcb);
-uint32_t ust__tcp_pipe(const struct ust__tcb *tcb);
+uint32_t ust__tcp_pipe(struct ust__tcb *tcb);
+/* Retransmit [seq, seq+len) clamped to the queued data, with FIN if it reaches it. */
+int ust__tcp_send_range(struct ust_stack *st, struct ust__tcb *tcb, uint32_t seq, uint32_t len);
 uint32_t ust__tcp_eff_mss(const struct ust__tcb *tcb);
-/* RFC 6675 IsLost(seq): enough SACKed data above it. */
-bool ust__tcp_sack_is_lost(const struct ust__tcb *tcb, uint32_t seq);
 /* Drop acked bytes from the head of sndq. */
 void ust__tcp_sndq_drop(struct ust_stack *st, struct ust__tcb *tcb, uint32_t bytes);
 /* Window update after the application read. */

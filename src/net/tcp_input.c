@@ -11,6 +11,7 @@
  * data (in order to rcvq, out of order to oooq with immediate ACK + SACK), FIN.
  */
 #include <errno.h>
+#include <stdlib.h>
 #include <string.h>
 
 #include "core/util.h"
@@ -128,69 +129,26 @@ static void syn_sent_input(struct ust_stack *st, struct ust__tcb *tcb, const str
 	ust__tcp_output(st, tcb);
 }
 
-/* Merge the SACK blocks of an ACK into the sender scoreboard (sorted, disjoint, > SND.UNA). */
-static void sack_update(struct ust__tcb *tcb, const struct ust_tcp_options *o)
-{
-	for (unsigned k = 0; k < o->sack_count; k++) {
-		uint32_t s = o->sack[k].start, e = o->sack[k].end;
-		if (!ust_seq_lt(s, e) || ust_seq_leq(e, tcb->snd_una) || ust_seq_gt(e, tcb->snd_max))
-			continue;	/* D-SACK below SND.UNA or nonsense */
-		if (ust_seq_lt(s, tcb->snd_una))
-			s = tcb->snd_una;
-		struct ust_tcp_sack_block nb[UST_TCP_SACK_BLOCKS + 1];
-		unsigned n = 0;
-		bool placed = false;
-		for (unsigned i = 0; i < tcb->nsack; i++) {
-			struct ust_tcp_sack_block b = tcb->sacked[i];
-			if (ust_seq_lt(b.end, s)) {
-				nb[n++] = b;
-			} else if (ust_seq_gt(b.start, e)) {
-				if (!placed) {
-					nb[n++] = (struct ust_tcp_sack_block){ s, e };
-					placed = true;
-				}
-				nb[n++] = b;
-			} else {
-				s = ust_seq_min(s, b.start);
-				e = ust_seq_max(e, b.end);
-			}
-		}
-		if (!placed)
-			nb[n++] = (struct ust_tcp_sack_block){ s, e };
-		if (n > UST_TCP_SACK_BLOCKS)
-			n = UST_TCP_SACK_BLOCKS;	/* forget the highest: it is the least urgent */
-		memcpy(tcb->sacked, nb, n * sizeof(nb[0]));
-		tcb->nsack = (uint8_t)n;
-	}
-}
-
-static void sack_prune(struct ust__tcb *tcb)
-{
-	unsigned j = 0;
-	for (unsigned i = 0; i < tcb->nsack; i++) {
-		if (ust_seq_leq(tcb->sacked[i].end, tcb->snd_una))
-			continue;
-		tcb->sacked[j] = tcb->sacked[i];
-		if (ust_seq_lt(tcb->sacked[j].start, tcb->snd_una))
-			tcb->sacked[j].start = tcb->snd_una;
-		j++;
-	}
-	tcb->nsack = (uint8_t)j;
-}
-
 static void retransmit_head(struct ust_stack *st, struct ust__tcb *tcb)
 {
-	struct ust__tcp *tp = ust__tcp(st);
-	uint32_t len = UST_MIN((uint32_t)tcb->sndq.bytes, ust__tcp_eff_mss(tcb));
-	uint8_t flags = UST_TCP_ACK;
-	if (len == tcb->sndq.bytes && (tcb->flags & UST_TF_FIN_SENT))
-		flags |= UST_TCP_FIN;
-	ust__tcp_send_segment(st, tcb, tcb->snd_una, len, flags);
-	tp->c.retransmits++;
-	tcb->total_retrans++;
-	ust_tcp_rtt_timing_cancel(&tcb->rtt);
-	if (ust_seq_gt(tcb->snd_una + len, tcb->high_rxt))
-		tcb->high_rxt = tcb->snd_una + len;
+	ust__tcp_send_range(st, tcb, tcb->snd_una, ust__tcp_eff_mss(tcb));
+}
+
+/* The SACK blocks of an ACK into the scoreboard; returns the bytes newly SACKed. */
+static uint32_t sack_input(struct ust__tcb *tcb, const struct ust_tcp_repr *seg)
+{
+	if (!(tcb->flags & UST_TF_SACK))
+		return 0;
+	if (!tcb->sb) {
+		if (!seg->opts.sack_count || tcb->snd_una == tcb->snd_max)
+			return 0;
+		tcb->sb = malloc(sizeof(*tcb->sb));
+		if (!tcb->sb)
+			return 0;	/* without a scoreboard we recover like NewReno */
+		ust_tcp_sack_init(tcb->sb, tcb->snd_una, ust__tcp_eff_mss(tcb));
+	}
+	ust_tcp_sack_sent(tcb->sb, tcb->snd_max);
+	return ust_tcp_sack_update(tcb->sb, seg->ack, seg->opts.sack, seg->opts.sack_count, NULL);
 }
 
 /* The ACK field of an acceptable segment (RFC 9293 3.10.7.4 fifth check). */
@@ -200,8 +158,7 @@ static void process_ack(struct ust_stack *st, struct ust__tcb *tcb, const struct
 	struct ust__tcp *tp = ust__tcp(st);
 	uint32_t ack = seg->ack;
 	uint32_t new_wnd = (uint32_t)seg->window << tcb->snd_wscale;
-	if (tcb->flags & UST_TF_SACK)
-		sack_update(tcb, &seg->opts);
+	uint32_t newly_sacked = sack_input(tcb, seg);
 	if (ust_seq_gt(ack, tcb->snd_una)) {
 		uint32_t acked = ack - tcb->snd_una;
 		uint32_t rtt_us = 0;
@@ -222,9 +179,10 @@ static void process_ack(struct ust_stack *st, struct ust__tcb *tcb, const struct
 		tcb->snd_una = ack;
 		if (ust_seq_lt(tcb->snd_nxt, ack))
 			tcb->snd_nxt = ack;
-		if (ust_seq_lt(tcb->high_rxt, ack))
-			tcb->high_rxt = ack;
-		sack_prune(tcb);
+		if (tcb->sb && tcb->sb->count == 0 && !tcb->sb->in_recovery && !(tcb->flags & UST_TF_INRECOVERY)) {
+			free(tcb->sb);	/* nothing SACKed any more: idle connections stay small */
+			tcb->sb = NULL;
+		}
 		tcb->retries = 0;
 		if (r & UST_TCP_CC_EXITED) {
 			tcb->flags &= ~UST_TF_INRECOVERY;
@@ -249,8 +207,7 @@ static void process_ack(struct ust_stack *st, struct ust__tcb *tcb, const struct
 		}
 		ust__tcb_wakeup(st, tcb);
 	} else if (ack == tcb->snd_una && tcb->snd_max != tcb->snd_una &&
-		   ((dlen == 0 && !fin && new_wnd == tcb->snd_wnd) ||
-		    ((tcb->flags & UST_TF_SACK) && seg->opts.sack_count))) {
+		   ((dlen == 0 && !fin && new_wnd == tcb->snd_wnd) || newly_sacked)) {
 		/* a duplicate ACK (RFC 5681), or one carrying SACK information (RFC 6675) */
 		tp->c.rx_dup_acks++;
 		if (tcb->dupacks < 255)
@@ -259,15 +216,19 @@ static void process_ack(struct ust_stack *st, struct ust__tcb *tcb, const struct
 		if (tcb->flags & UST_TF_INRECOVERY) {
 			if (!sack)
 				ust_tcp_cc_on_dupack(&tcb->cc);
-		} else if (tcb->dupacks >= UST_TCP_CC_DUPTHRESH ||
-			   (sack && ust__tcp_sack_is_lost(tcb, tcb->snd_una))) {
-			uint32_t flight = sack ? ust__tcp_pipe(tcb) : tcb->snd_max - tcb->snd_una;
+		} else if ((tcb->dupacks >= UST_TCP_CC_DUPTHRESH ||
+			    (sack && tcb->sb && ust_tcp_sack_is_lost(tcb->sb, tcb->snd_una))) &&
+			   (!tcb->sb || ust_tcp_sack_may_enter_recovery(tcb->sb))) {
+			uint32_t flight = ust__tcp_pipe(tcb);
 			if (ust_tcp_cc_enter_recovery(&tcb->cc, ack, tcb->snd_max, flight, st->now)) {
 				tcb->flags |= UST_TF_INRECOVERY;
 				tcb->recover_end = tcb->snd_max;
-				tcb->high_rxt = tcb->snd_una;
 				tp->c.fast_retransmits++;
-				retransmit_head(st, tcb);
+				struct ust_tcp_sack_seg first;
+				if (tcb->sb && ust_tcp_sack_enter_recovery(tcb->sb, &first))
+					ust__tcp_send_range(st, tcb, first.seq, first.len);
+				else
+					retransmit_head(st, tcb);
 			}
 		}
 	}

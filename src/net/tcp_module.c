@@ -136,6 +136,7 @@ void ust__tcb_free(struct ust_stack *st, struct ust__tcb *tcb)
 	ust_timer_stop(&st->wheel, &tcb->timer);
 	ust__demux_remove(&st->demux, &tcb->node);
 	tcb_purge(st, tcb);
+	free(tcb->sb);
 	if (tcb->all_prev)
 		tcb->all_prev->all_next = tcb->all_next;
 	else
@@ -180,6 +181,8 @@ void ust__tcb_close(struct ust_stack *st, struct ust__tcb *tcb, int err)
 	ust__demux_remove(&st->demux, &tcb->node);
 	/* sent data can never be delivered now; received in-order data stays readable */
 	ust__pq_purge(&st->pools, &tcb->sndq);
+	free(tcb->sb);
+	tcb->sb = NULL;
 	tp->rcvbuf_total -= tcb->oooq.bytes;
 	ust__pq_purge(&st->pools, &tcb->oooq);
 	if (err)

@@ -253,53 +253,29 @@ void ust__tcp_arm_rto(struct ust_stack *st, struct ust__tcb *tcb)
 	ust__tcb_timer_update(st, tcb);
 }
 
-/* RFC 6675: SACKed bytes above seq and whether seq counts as lost. */
-bool ust__tcp_sack_is_lost(const struct ust__tcb *tcb, uint32_t seq)
+uint32_t ust__tcp_pipe(struct ust__tcb *tcb)
 {
-	uint32_t bytes = 0, blocks = 0;
-	for (unsigned i = 0; i < tcb->nsack; i++)
-		if (ust_seq_geq(tcb->sacked[i].start, seq)) {
-			bytes += tcb->sacked[i].end - tcb->sacked[i].start;
-			blocks++;
-		}
-	return blocks >= UST_TCP_CC_DUPTHRESH || bytes > (UST_TCP_CC_DUPTHRESH - 1) * (uint32_t)tcb->smss;
+	if (!tcb->sb)
+		return tcb->snd_max - tcb->snd_una;
+	ust_tcp_sack_sent(tcb->sb, tcb->snd_max);
+	return ust_tcp_sack_pipe(tcb->sb);
 }
 
-uint32_t ust__tcp_pipe(const struct ust__tcb *tcb)
+int ust__tcp_send_range(struct ust_stack *st, struct ust__tcb *tcb, uint32_t seq, uint32_t len)
 {
-	/* RFC 6675 SetPipe over the holes between SACKed blocks */
-	uint32_t pipe = 0;
-	uint32_t a = tcb->snd_una;
-	for (unsigned i = 0; i <= tcb->nsack; i++) {
-		uint32_t b = i < tcb->nsack ? tcb->sacked[i].start : tcb->snd_max;
-		if (ust_seq_lt(a, b)) {
-			bool lost = i < tcb->nsack && ust__tcp_sack_is_lost(tcb, b);
-			if (!lost)
-				pipe += b - a;
-			if (ust_seq_gt(tcb->high_rxt, a))
-				pipe += ust_seq_min(b, tcb->high_rxt) - a;
-		}
-		if (i < tcb->nsack)
-			a = tcb->sacked[i].end;
-	}
-	return pipe;
-}
-
-/* RFC 6675 NextSeg rule 1: the first lost, not yet retransmitted hole. */
-static bool sack_next_hole(const struct ust__tcb *tcb, uint32_t *seq, uint32_t *len)
-{
-	uint32_t a = tcb->snd_una;
-	for (unsigned i = 0; i < tcb->nsack; i++) {
-		uint32_t b = tcb->sacked[i].start;
-		uint32_t s = ust_seq_max(a, tcb->high_rxt);
-		if (ust_seq_lt(s, b) && ust__tcp_sack_is_lost(tcb, b)) {
-			*seq = s;
-			*len = UST_MIN(b - s, ust__tcp_eff_mss(tcb));
-			return true;
-		}
-		a = tcb->sacked[i].end;
-	}
-	return false;
+	uint32_t off = seq - tcb->snd_una;
+	uint32_t data = (uint32_t)tcb->sndq.bytes;
+	uint32_t n = off < data ? UST_MIN(len, data - off) : 0;
+	uint8_t flags = UST_TCP_ACK;
+	/* the FIN sits at SND.UNA + queued bytes once sent */
+	if ((tcb->flags & UST_TF_FIN_SENT) && off <= data && off + len > data)
+		flags |= UST_TCP_FIN;
+	if (n == 0 && !(flags & UST_TCP_FIN))
+		return 0;
+	ust__tcp(st)->c.retransmits++;
+	tcb->total_retrans++;
+	ust_tcp_rtt_timing_cancel(&tcb->rtt);
+	return ust__tcp_send_segment(st, tcb, seq, n, flags);
 }
 
 static void send_syn(struct ust_stack *st, struct ust__tcb *tcb)
@@ -356,42 +332,45 @@ void ust__tcp_output(struct ust_stack *st, struct ust__tcb *tcb)
 	bool sack_rec = (tcb->flags & (UST_TF_INRECOVERY | UST_TF_SACK)) == (UST_TF_INRECOVERY | UST_TF_SACK);
 	for (int guard = 0; guard < 100000; guard++) {
 		uint32_t cwnd = ust_tcp_cc_cwnd(&tcb->cc);
-		if (sack_rec) {
+		uint32_t new_allowed = UINT32_MAX;
+		if (sack_rec && tcb->sb) {
+			/* RFC 6675 section 5 (C): while cwnd - pipe >= SMSS, send what NextSeg() says */
 			uint32_t pipe = ust__tcp_pipe(tcb);
-			uint32_t hs, hl;
-			if (pipe + tcb->smss > cwnd)
+			if (cwnd < pipe + ust__tcp_eff_mss(tcb))
 				break;
-			if (sack_next_hole(tcb, &hs, &hl)) {
-				if (ust__tcp_send_segment(st, tcb, hs, hl, UST_TCP_ACK))
+			uint32_t out = tcb->snd_max - tcb->snd_una;
+			uint32_t queued = tcb->sndq.bytes > out ? (uint32_t)tcb->sndq.bytes - out : 0;
+			uint32_t rwnd = tcb->snd_wnd > out ? tcb->snd_wnd - out : 0;
+			struct ust_tcp_sack_seg sg;
+			if (!ust_tcp_sack_next_seg(tcb->sb, UST_MIN(queued, rwnd), &sg))
+				break;
+			if (sg.rule != UST_TCP_SACK_RULE_NEW) {
+				if (ust__tcp_send_range(st, tcb, sg.seq, sg.len))
 					break;
-				tcb->high_rxt = hs + hl;
-				tp->c.retransmits++;
+				ust_tcp_sack_sent_seg(tcb->sb, &sg);
 				tp->c.sack_retransmits++;
-				tcb->total_retrans++;
-				ust_tcp_rtt_timing_cancel(&tcb->rtt);
 				continue;
 			}
+			new_allowed = sg.len;
 		}
 		uint32_t sndlen = (uint32_t)tcb->sndq.bytes;
 		uint32_t sack_limit = UINT32_MAX;
-		if (tcb->nsack && ust_seq_lt(tcb->snd_nxt, tcb->snd_max)) {
+		if (tcb->sb && ust_seq_lt(tcb->snd_nxt, tcb->snd_max)) {
 			/* going back over the window (after an RTO): skip what the peer SACKed */
-			for (unsigned i = 0; i < tcb->nsack; i++) {
-				if (ust_seq_in(tcb->snd_nxt, tcb->sacked[i].start, tcb->sacked[i].end))
-					tcb->snd_nxt = tcb->sacked[i].end;
-				else if (ust_seq_lt(tcb->snd_nxt, tcb->sacked[i].start) && sack_limit == UINT32_MAX)
-					sack_limit = tcb->sacked[i].start - tcb->snd_nxt;
+			uint32_t hs, hl;
+			if (ust_tcp_sack_next_hole(tcb->sb, tcb->snd_nxt, UINT32_MAX, &hs, &hl)) {
+				tcb->snd_nxt = hs;
+				sack_limit = hl;
+			} else {
+				tcb->snd_nxt = tcb->snd_max;	/* the rest was all SACKed */
 			}
 		}
 		uint32_t off = tcb->snd_nxt - tcb->snd_una;
 		uint32_t avail = off < sndlen ? sndlen - off : 0;
 		uint32_t wnd = UST_MIN(tcb->snd_wnd, cwnd);
 		uint32_t allowed;
-		if (sack_rec) {
-			uint32_t pipe = ust__tcp_pipe(tcb);
-			allowed = cwnd > pipe ? cwnd - pipe : 0;
-			uint32_t rw = tcb->snd_wnd > off ? tcb->snd_wnd - off : 0;
-			allowed = UST_MIN(allowed, rw);
+		if (new_allowed != UINT32_MAX) {
+			allowed = new_allowed;
 		} else {
 			allowed = wnd > off ? wnd - off : 0;
 		}
@@ -489,7 +468,8 @@ void ust__tcp_rto_expired(struct ust_stack *st, struct ust__tcb *tcb)
 	tcb->flags &= ~UST_TF_INRECOVERY;
 	tcb->dupacks = 0;
 	/* the scoreboard is kept (RFC 6675 5.1): going back over the window skips SACKed data */
-	tcb->high_rxt = tcb->snd_una;
+	if (tcb->sb)
+		ust_tcp_sack_on_rto(tcb->sb, false);
 	tcb->snd_nxt = tcb->snd_una;
 	tcb->rto_at = 0;
 	ust__tcp_output(st, tcb);
