@@ -567,6 +567,7 @@ static int tcp_getsockopt(struct ust_stack *st, struct ust__sock *s, int level, 
 		uint32_t smss = tcb->smss ? tcb->smss : 1;
 		ti.tcpi_unacked = (tcb->snd_max - tcb->snd_una + smss - 1) / smss;
 		ti.tcpi_retrans = tcb->total_retrans;
+		ti.tcpi_sacked = tcb->sb ? tcb->sb->sacked_bytes / smss : 0;
 		ti.tcpi_pmtu = ust__ipv4_path_mtu(st, tcb->raddr ? tcb->raddr : st->addr);
 		ti.tcpi_rtt = ust_tcp_rtt_srtt_us(&tcb->rtt);
 		ti.tcpi_rttvar = ust_tcp_rtt_rttvar_us(&tcb->rtt);
