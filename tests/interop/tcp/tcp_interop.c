@@ -174,7 +174,8 @@ int main(int argc, char **argv)
 		fprintf(stderr, "usage: tcp_interop tap:NAME\n");
 		return 2;
 	}
-	struct ust_stack_config cfg = { .ifspec = argv[1], .ip = "10.77.0.2/24" };
+	struct ust_stack_config cfg = { .ifspec = argv[1], .ip = "10.77.0.2/24",
+					.pcap = getenv("TCP_INTEROP_PCAP") };	/* for debugging */
 	struct ust_stack *st;
 	const char *why = NULL;
 	int err = ust_stack_create(&st, &cfg, &why);
@@ -187,6 +188,8 @@ int main(int argc, char **argv)
 	char go[8];
 	if (!fgets(go, sizeof(go), stdin))
 		return 1;
+	/* socket calls stamp segments with the time of the last poll: refresh it after idling */
+	ust_stack_run_once(st, 0);
 	int rc = client(st);
 	if (rc == 0)
 		rc = server(st);
