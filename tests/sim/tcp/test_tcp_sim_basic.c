@@ -101,6 +101,21 @@ static void refused(void **state)
 	sim_fini(&s);
 }
 
+static void host_unreachable(void **state)
+{
+	(void)state;
+	struct sim s;
+	assert_int_equal(sim_init(&s, NULL), 0);
+	int c = tsim_connect(s.a, UST_IPV4(10, 0, 0, 99), 80);	/* nobody answers ARP */
+	assert_true(c >= 0);
+	sim_run(&s, 10 * SIM_SEC);
+	assert_true(tsim_events(s.a, c) & EPOLLERR);
+	assert_int_equal(tsim_so_error(s.a, c), EHOSTUNREACH);
+	ust_close(s.a, c);
+	assert_int_equal(ust__tcp(s.a)->ntcb, 0);
+	sim_fini(&s);
+}
+
 static void simultaneous_open(void **state)
 {
 	(void)state;
@@ -214,6 +229,7 @@ int main(void)
 	const struct CMUnitTest tests[] = {
 		cmocka_unit_test(handshake_and_data),
 		cmocka_unit_test(refused),
+		cmocka_unit_test(host_unreachable),
 		cmocka_unit_test(simultaneous_open),
 		cmocka_unit_test(epoll_events),
 		cmocka_unit_test(tiny_segments_do_not_pin_buffers),
