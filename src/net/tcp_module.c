@@ -295,7 +295,8 @@ int ust__tcp_module_init(struct ust_stack *st)
 	tp->msl_ns = UST_TCP_MSL_NS_DEFAULT;
 	tp->challenge_sec = UINT64_MAX;
 	tp->tso = (st->be->features & UST_BACKEND_F_TSO) != 0;
-	tp->rcvbuf_limit = 256ull * 1024 * 1024;
+	/* stack-wide: auto-tuning stops growing buffers once half the frame pool holds data */
+	tp->rcvbuf_limit = (uint64_t)st->pools.small->count / 2 * 1448u;
 	int err = ust__ipv4_register(st, UST_IPPROTO_TCP, ust__tcp_input, ust__tcp_icmp_error);
 	if (!err)
 		err = ust__tcp_sock_register(st);
