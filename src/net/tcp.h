@@ -141,13 +141,13 @@ struct ust__tcb {
 	uint16_t smss;			/* segment size we send (payload bytes) */
 	uint16_t rcv_mss;		/* largest segment seen / advertised by us */
 	uint16_t ka_idle, ka_intvl;	/* seconds */
+	uint16_t user_mss;		/* TCP_MAXSEG clamp, 0 = none */
 	uint16_t backlog;		/* listener */
 	uint16_t nsyn, nacc;		/* listener: SYN-RECEIVED children, accept queue length */
 	uint32_t snd_una, snd_nxt, snd_max, snd_wnd, max_snd_wnd, snd_wl1, snd_wl2, iss;
 	uint32_t rcv_nxt, rcv_adv, irs;
 	uint32_t ts_recent, ts_recent_ms;	/* RFC 7323 TS.Recent and when it was set (ms) */
 	uint32_t last_ack_sent;
-	uint32_t recover_end;		/* snd_max when recovery began */
 	uint32_t rcvbuf, sndbuf;	/* effective (auto-tuned) limits */
 	uint32_t rcv_tune_seq;		/* rcv_nxt at the tuning epoch */
 	uint32_t total_retrans;

@@ -23,6 +23,8 @@ void ust__tcp_syn_options(struct ust_stack *st, struct ust__tcb *tcb, const stru
 {
 	const struct ust_tcp_options *o = &seg->opts;
 	uint16_t path = ust__tcp_path_mss(st, tcb->raddr);
+	if (tcb->user_mss && tcb->user_mss < path)
+		path = tcb->user_mss;
 	uint16_t mss = o->has_mss ? o->mss : UST_TCP_MSS_DEFAULT;
 	mss = UST_MIN(mss, path);
 	tcb->smss = UST_MAX(mss, (uint16_t)UST_TCP_MSS_MIN);
@@ -222,7 +224,6 @@ static void process_ack(struct ust_stack *st, struct ust__tcb *tcb, const struct
 			uint32_t flight = ust__tcp_pipe(tcb);
 			if (ust_tcp_cc_enter_recovery(&tcb->cc, ack, tcb->snd_max, flight, st->now)) {
 				tcb->flags |= UST_TF_INRECOVERY;
-				tcb->recover_end = tcb->snd_max;
 				tp->c.fast_retransmits++;
 				struct ust_tcp_sack_seg first;
 				if (tcb->sb && ust_tcp_sack_enter_recovery(tcb->sb, &first))

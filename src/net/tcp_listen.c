@@ -22,6 +22,7 @@ static void inherit(struct ust__tcb *child, const struct ust__tcb *l)
 	child->flags |= l->flags & (UST_TF_NODELAY | UST_TF_NOSACK_OFFER | UST_TF_NOWS_OFFER | UST_TF_KEEPALIVE |
 				    UST_TF_RCVBUF_LOCK | UST_TF_SNDBUF_LOCK | UST_TF_LINGER0);
 	child->ka_idle = l->ka_idle;
+	child->user_mss = l->user_mss;
 	child->ka_intvl = l->ka_intvl;
 	child->ka_cnt = l->ka_cnt;
 	child->rcvbuf = l->rcvbuf;

@@ -248,6 +248,8 @@ uint16_t ust__tcp_path_mss(struct ust_stack *st, uint32_t dst)
 int ust__tcb_init_conn(struct ust_stack *st, struct ust__tcb *tcb)
 {
 	tcb->rcv_mss = ust__tcp_path_mss(st, tcb->raddr);
+	if (tcb->user_mss && tcb->user_mss < tcb->rcv_mss)
+		tcb->rcv_mss = tcb->user_mss;
 	tcb->smss = tcb->rcv_mss;
 	/* window scale: the smallest shift that lets the largest receive buffer be advertised */
 	uint8_t ws = 0;

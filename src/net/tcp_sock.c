@@ -495,8 +495,10 @@ static int tcp_setsockopt(struct ust_stack *st, struct ust__sock *s, int level, 
 	case TCP_MAXSEG:
 		if (v < (int)UST_TCP_MSS_MIN || v > 65495)
 			return -EINVAL;
-		if (tcb->state == UST_TCPS_CLOSED || tcb->state == UST_TCPS_LISTEN)
-			tcb->flags |= 0;	/* accepted; the route decides (as path MSS) */
+		/* before connecting: clamps the MSS we advertise and use (Linux semantics) */
+		if (tcb->state != UST_TCPS_CLOSED && tcb->state != UST_TCPS_LISTEN)
+			return -EINVAL;
+		tcb->user_mss = (uint16_t)v;
 		return 0;
 	default:
 		return -ENOPROTOOPT;

@@ -116,6 +116,35 @@ static void host_unreachable(void **state)
 	sim_fini(&s);
 }
 
+static void maxseg_clamp(void **state)
+{
+	(void)state;
+	struct sim s;
+	assert_int_equal(sim_init(&s, NULL), 0);
+	int l = tsim_listen(s.b, 80, 4);
+	int c = ust_socket(s.a, AF_INET, SOCK_STREAM, 0);
+	int v = 1000;
+	assert_int_equal(ust_setsockopt(s.a, c, IPPROTO_TCP, TCP_MAXSEG, &v, sizeof(v)), 0);
+	struct sockaddr_in a = sim_addr(SIM_IP_B, 80);
+	assert_int_equal(ust_connect(s.a, c, (struct sockaddr *)&a, sizeof(a)), -1);
+	int d = tsim_accept(&s, s.b, l, SIM_SEC);
+	assert_true(d >= 0);
+	socklen_t vl = sizeof(v);
+	assert_int_equal(ust_getsockopt(s.a, c, IPPROTO_TCP, TCP_MAXSEG, &v, &vl), 0);
+	assert_int_equal(v, 1000);
+	assert_int_equal(ust_getsockopt(s.b, d, IPPROTO_TCP, TCP_MAXSEG, &v, &vl), 0);
+	assert_int_equal(v, 1000);	/* the peer honours the MSS we advertised */
+	assert_int_equal(ust_setsockopt(s.a, c, IPPROTO_TCP, TCP_MAXSEG, &v, sizeof(v)), -1);
+	struct tsim_xfer x = { .len = 100000, .seed = 1, .close_after = true };
+	assert_true(tsim_pump(&s, s.b, d, &x, s.a, c, NULL, s.now + 10 * SIM_SEC));
+	assert_true(x.sum_rx == x.sum_tx);
+	ust_close(s.a, c);
+	ust_close(s.b, d);
+	ust_close(s.b, l);
+	sim_run(&s, 100 * SIM_SEC);
+	sim_fini(&s);
+}
+
 static void simultaneous_open(void **state)
 {
 	(void)state;
@@ -230,6 +259,7 @@ int main(void)
 		cmocka_unit_test(handshake_and_data),
 		cmocka_unit_test(refused),
 		cmocka_unit_test(host_unreachable),
+		cmocka_unit_test(maxseg_clamp),
 		cmocka_unit_test(simultaneous_open),
 		cmocka_unit_test(epoll_events),
 		cmocka_unit_test(tiny_segments_do_not_pin_buffers),
