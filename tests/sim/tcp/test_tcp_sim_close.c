@@ -77,6 +77,28 @@ static void default_time_wait_is_60s(void **state)
 	sim_fini(&s);
 }
 
+static void orphan_fin_wait2_timeout(void **state)
+{
+	(void)state;
+	struct sim s;
+	assert_int_equal(sim_init(&s, NULL), 0);
+	int c, d;
+	tsim_pair(&s, 80, &c, &d);
+	ust_close(s.a, c);	/* the peer never closes its side */
+	sim_run(&s, 50 * SIM_MS);
+	assert_int_equal(only_tcb(s.a)->state, UST_TCPS_FIN_WAIT_2);
+	sim_run(&s, 59 * SIM_SEC);
+	assert_int_equal(ust__tcp(s.a)->ntcb, 1);
+	sim_run(&s, 2 * SIM_SEC);
+	assert_int_equal(ust__tcp(s.a)->ntcb, 0);	/* an orphan does not wait forever */
+	assert_int_equal(sim_counter(s.a, "tcp.conn_fin_wait2_timeout"), 1);
+	assert_int_equal(tsim_state(s.b, d), UST_TCPS_CLOSE_WAIT);
+	ust_close(s.b, d);	/* its FIN now meets no connection: answered with RST */
+	sim_run(&s, 50 * SIM_MS);
+	assert_int_equal(ust__tcp(s.b)->ntcb, 0);
+	sim_fini(&s);
+}
+
 static void half_close(void **state)
 {
 	(void)state;
@@ -223,6 +245,7 @@ int main(void)
 	const struct CMUnitTest tests[] = {
 		cmocka_unit_test(active_close_time_wait),
 		cmocka_unit_test(default_time_wait_is_60s),
+		cmocka_unit_test(orphan_fin_wait2_timeout),
 		cmocka_unit_test(half_close),
 		cmocka_unit_test(simultaneous_close),
 		cmocka_unit_test(close_with_queued_data),
