@@ -1,12 +1,13 @@
 #!/usr/bin/env bash
 # TCP interop against the Linux kernel over TAP, inside a network namespace this script creates
 # and deletes (ust-tcpsm-<pid>-k); nothing touches the root namespace.
-#   tcp_interop.sh PROGRAM        (PROGRAM: tcp_interop, see its header)
+#   tcp_interop.sh PROGRAM [offload]   (PROGRAM: tcp_interop, see its header)
 # Linux runs an echo server for ustack's client, then a client (socat) that sends 1 MB to
 # ustack's echo server and checks that the same bytes come back.
 # Exit 0 pass, 1 fail, 77 skip (not root, no TUN, no socat).
 set -euo pipefail
 prog=${1:?program}
+mode=${2:-}
 
 if [[ $(id -u) -ne 0 ]]; then echo "SKIP: needs root"; exit 77; fi
 if [[ ! -c /dev/net/tun ]] || ! command -v ip >/dev/null || ! command -v socat >/dev/null; then
@@ -42,7 +43,7 @@ ip -n "$ns" link set lo up
 ip netns exec "$ns" sysctl -qw net.ipv6.conf.all.disable_ipv6=1 net.ipv6.conf.default.disable_ipv6=1
 
 mkfifo "$tmp/go"
-ip netns exec "$ns" "$prog" "tap:$tap" <"$tmp/go" >"$tmp/out" 2>&1 &
+ip netns exec "$ns" "$prog" "tap:$tap" $mode <"$tmp/go" >"$tmp/out" 2>&1 &
 prog_pid=$!
 pids+=("$prog_pid")
 exec 3>"$tmp/go"
