@@ -20,7 +20,11 @@ struct ust_arp_repr {
 	uint32_t tpa;
 };
 
-/* UNSUPPORTED for other hardware/protocol types or ops other than request/reply. */
+/*
+ * TRUNCATED below 28 bytes; UNSUPPORTED for other hardware/protocol types or ops other than
+ * request/reply; BAD_LENGTH for Ethernet/IPv4 with hlen != 6 or plen != 4; BAD_ADDRESS for a
+ * multicast/broadcast sender hardware address.
+ */
 enum ust_wire_error ust_arp_parse(const uint8_t *buf, size_t len, struct ust_arp_repr *out);
 enum ust_wire_error ust_arp_emit(const struct ust_arp_repr *repr, uint8_t *buf, size_t len);
 

@@ -34,11 +34,19 @@ struct ust_ipv4_repr {
 
 /* Parse flags. */
 #define UST_IPV4_PARSE_NO_CSUM 0x1u	/* checksum already verified by offload: skip it */
+/*
+ * The buffer is the datagram quoted inside an ICMP error, usually cut short: a total length
+ * beyond len is accepted (payload_len is then the bytes present, total_len the field's value)
+ * and the fragment range is not checked. Everything else is checked as usual.
+ */
+#define UST_IPV4_PARSE_QUOTE 0x2u
 
 /*
  * Parse the header at buf. Rejects: len < 20 (TRUNCATED), version != 4 (BAD_VERSION),
  * IHL < 5 or IHL*4 > len (BAD_HEADER_LEN), total length < IHL*4 or > len (BAD_LENGTH),
  * checksum (BAD_CHECKSUM), fragment offset + payload beyond 65535 (BAD_FRAGMENT).
+ * Also: the reserved flag bit set (BAD_FLAGS); MF set with a payload that is not a multiple
+ * of 8 bytes (BAD_FRAGMENT).
  * Bytes after total_len (Ethernet padding) are ignored. Options are skipped unread.
  */
 enum ust_wire_error ust_ipv4_parse(const uint8_t *buf, size_t len, unsigned flags,

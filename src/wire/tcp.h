@@ -71,7 +71,9 @@ struct ust_tcp_repr {
  * Parse a segment of len bytes (the IP payload) from src to dst (host order).
  * TRUNCATED if len < 20; BAD_HEADER_LEN for data offset < 5 or beyond len; BAD_OPTION for an
  * option whose length is < 2 or overruns the header, or a known option with the wrong length;
- * BAD_CHECKSUM. SACK blocks beyond four are ignored.
+ * BAD_CHECKSUM. SACK blocks beyond four are ignored. Also BAD_FLAGS for SYN together with FIN
+ * or RST. Checks run in the order TRUNCATED, BAD_HEADER_LEN, BAD_CHECKSUM, BAD_FLAGS,
+ * BAD_OPTION, so options are only interpreted in a segment whose checksum verified.
  */
 enum ust_wire_error ust_tcp_parse(const uint8_t *buf, size_t len, uint32_t src, uint32_t dst,
 				  unsigned flags, struct ust_tcp_repr *out);
@@ -84,6 +86,9 @@ size_t ust_tcp_header_len(const struct ust_tcp_options *opts);
  * after the header. With csum_offload false the full checksum is computed; with it true only
  * the pseudo-header sum is stored (for virtio-net checksum offload) and the caller sets
  * csum_start/csum_offset. repr->header_len is ignored (computed from the options).
+ * SACK blocks that do not fit in the 40 option bytes are left out from the end (3 fit
+ * beside timestamps, 4 without). A payload not already at buf + header length is moved
+ * there. BAD_LENGTH if header + payload exceed 65535, NO_SPACE if len is too small.
  */
 enum ust_wire_error ust_tcp_emit(const struct ust_tcp_repr *repr, uint32_t src, uint32_t dst,
 				 bool csum_offload, uint8_t *buf, size_t len);

@@ -31,7 +31,8 @@ enum ust_wire_error ust_udp_parse(const uint8_t *buf, size_t len, uint32_t src, 
 
 /*
  * Write the header at buf (payload already at buf + 8, payload_len bytes) with the checksum
- * over the pseudo-header (a computed 0 is sent as 0xffff).
+ * over the pseudo-header (a computed 0 is sent as 0xffff). The length field comes from
+ * payload_len (repr->length/checksum are ignored); a payload elsewhere is moved to buf + 8.
  */
 enum ust_wire_error ust_udp_emit(const struct ust_udp_repr *repr, uint32_t src, uint32_t dst,
 				 uint8_t *buf, size_t len);

@@ -1,0 +1,97 @@
+/*
+ * ARP cache and resolution. ipv4 output -> ust__arp_output() (resolve next hop, then
+ * eth output, or queue the frame while a request is outstanding); eth input -> ust__arp_input().
+ *
+ * Entries: INCOMPLETE (requests sent, frames queued: at most UST_ARP_QUEUE_PER_ENTRY here and
+ * UST_ARP_QUEUE_TOTAL overall), REACHABLE (for UST_ARP_REACHABLE_NS after the last
+ * confirmation), REFRESH (expired but recently used: still used while a new request is sent;
+ * unanswered, it is deleted). UST_ARP_TRIES requests UST_ARP_RETRY_NS apart; then the queued
+ * frames are dropped and counted, and the sockets that sent them (pkt->user token) get
+ * EHOSTUNREACH on their next call. Owns the queued frames and one timer per entry.
+ */
+#ifndef UST_NET_ARP_H
+#define UST_NET_ARP_H
+
+#include <stdbool.h>
+#include <stdint.h>
+
+#include "core/counters.h"
+#include "core/pktbuf.h"
+#include "core/timer.h"
+#include "net/net_config.h"
+#include "wire/eth.h"
+
+struct ust_stack;
+
+#define UST_ARP_COUNTERS(X)                                                               \
+	X(rx_packets) X(rx_requests) X(rx_replies)                                        \
+	X(rx_malformed)		/* unparsable or not Ethernet/IPv4 ARP */                 \
+	X(rx_not_for_us)	/* requests for other addresses */                        \
+	X(rx_unsolicited_ignored)	/* replies/announcements nobody asked for */      \
+	X(rx_address_conflict)	/* someone else claims our address */                     \
+	X(rx_bad_sender)	/* sender address broadcast/multicast/ours */             \
+	X(tx_requests) X(tx_replies) X(tx_gratuitous)                                     \
+	X(learned)		/* entries created or updated from packets */             \
+	X(resolved)		/* INCOMPLETE -> REACHABLE */                             \
+	X(refreshed)		/* REFRESH -> REACHABLE */                                \
+	X(expired)		/* entries removed after their lifetime */                \
+	X(resolve_failed)	/* no reply after UST_ARP_TRIES requests */               \
+	X(queued)		/* frames held while resolving */                         \
+	X(queue_full_dropped)	/* frames dropped: queue limits */                        \
+	X(unresolved_dropped)	/* queued frames dropped when resolution failed */        \
+	X(table_full)		/* no entry could be made for a new address */            \
+	X(tx_nobuf)
+
+struct ust__arp_counters {
+	UST_ARP_COUNTERS(UST_COUNTER_FIELD)
+};
+
+enum ust__arp_state {
+	UST_ARP_FREE = 0,
+	UST_ARP_INCOMPLETE,
+	UST_ARP_REACHABLE,
+	UST_ARP_REFRESH,
+};
+
+struct ust__arp_entry {
+	struct ust_stack *st;
+	struct ust__arp_entry *hnext;	/* hash chain */
+	uint32_t ip;			/* host order */
+	uint8_t state;			/* enum ust__arp_state */
+	uint8_t tries;			/* requests sent in this resolution */
+	bool used;			/* used for output since the last confirmation */
+	struct ust_eth_addr mac;
+	uint64_t confirmed;		/* time of the last reply or learning */
+	struct ust_pkt_queue queue;	/* frames (IP packet, no Ethernet header) waiting */
+	struct ust_timer timer;
+};
+
+#define UST_ARP_HASH 128u
+
+struct ust__arp {
+	struct ust__arp_entry entries[UST_ARP_TABLE_SIZE];
+	struct ust__arp_entry *hash[UST_ARP_HASH];
+	uint32_t queued_total;
+	struct ust__arp_counters counters;
+};
+
+void ust__arp_init(struct ust_stack *st);
+void ust__arp_fini(struct ust_stack *st);
+
+/*
+ * Send an IP packet (pkt data = IP header onwards, frame pool) to next hop `nexthop`: add
+ * the Ethernet header and transmit, or queue while resolving. owner: socket token or 0.
+ * Consumes pkt. 0, or -ENOBUFS when the frame had to be dropped (queue limits; counted).
+ */
+int ust__arp_output(struct ust_stack *st, struct ust_pkt *pkt, uint32_t nexthop, uint64_t owner);
+
+/* An ARP packet (pkt data at the ARP header). Consumes pkt. */
+void ust__arp_input(struct ust_stack *st, struct ust_pkt *pkt, uint64_t now);
+
+/* Broadcast a gratuitous ARP request announcing our address. */
+void ust__arp_announce(struct ust_stack *st);
+
+/* Cache lookup for tests and tools: the entry for ip or NULL. */
+const struct ust__arp_entry *ust__arp_lookup(const struct ust_stack *st, uint32_t ip);
+
+#endif

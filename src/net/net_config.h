@@ -1,0 +1,43 @@
+/*
+ * Limits and defaults of the IP layer (src/net) and the socket layer (src/api), in one place.
+ * Every value is a default a test or a tool may rely on; change them here, not at use sites.
+ */
+#ifndef UST_NET_CONFIG_H
+#define UST_NET_CONFIG_H
+
+/* --- pools --- */
+#define UST_NET_BIG_BUF_SIZE (65536u + 512u)	/* one reassembled or big outgoing datagram + headroom */
+#define UST_NET_BIG_BUF_COUNT 48u		/* big buffers per stack (reassembly + big sends + queued) */
+#define UST_NET_HEADROOM 128u			/* headroom in both pools */
+
+/* --- ARP --- */
+#define UST_ARP_TABLE_SIZE 256u			/* entries (incomplete + resolved) */
+#define UST_ARP_REACHABLE_NS (60ull * 1000000000ull)	/* lifetime of a resolved entry */
+#define UST_ARP_RETRY_NS (1000000000ull)	/* between requests while resolving */
+#define UST_ARP_TRIES 3u			/* requests before giving up */
+#define UST_ARP_QUEUE_PER_ENTRY 64u		/* frames waiting for one resolution */
+#define UST_ARP_QUEUE_TOTAL 512u		/* frames waiting for all resolutions */
+
+/* --- IPv4 --- */
+#define UST_IPV4_MIN_MTU 68u
+#define UST_PMTU_ENTRIES 32u			/* path MTU cache (learned from frag-needed) */
+#define UST_PMTU_LIFETIME_NS (600ull * 1000000000ull)
+
+/* --- reassembly --- */
+#define UST_REASM_MAX_DEFAULT 16u		/* concurrent reassemblies; each holds one big buffer */
+#define UST_REASM_MAX_LIMIT 64u
+#define UST_REASM_TIMEOUT_NS (30ull * 1000000000ull)
+
+/* --- ICMP --- */
+#define UST_ICMP_RATE_BURST 50u			/* token bucket for ICMP errors we send */
+#define UST_ICMP_RATE_INTERVAL_NS (10ull * 1000000ull)	/* one token per 10 ms */
+
+/* --- UDP / sockets --- */
+#define UST_EPHEMERAL_LOW 32768u
+#define UST_EPHEMERAL_HIGH 60999u
+#define UST_SOCK_RCVBUF_DEFAULT (212992u)	/* bytes of payload queued per socket (Linux default) */
+#define UST_SOCK_SNDBUF_DEFAULT (212992u)
+#define UST_SOCK_BUF_MIN 2048u
+#define UST_SOCK_BUF_MAX (64u * 1024u * 1024u)
+
+#endif
