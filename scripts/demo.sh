@@ -6,7 +6,7 @@
 #
 #   scripts/demo.sh [BUILD_DIR]        (default build/normal; needs root)
 set -uo pipefail
-cd "$(dirname "$0")/.."
+cd "$(dirname "$0")/.." || exit 1
 BUILD=${1:-build/normal}
 NC=$BUILD/tools/ustack-nc/ustack-nc
 LX_IP=10.99.0.1

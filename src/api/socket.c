@@ -110,6 +110,7 @@ int ust__api_fail(struct ust_stack *st, int err)
 	case EDESTADDRREQ: c->err_destaddrreq++; break;
 	case EFAULT: c->err_fault++; break;
 	case EMFILE: c->err_mfile++; break;
+	case EINPROGRESS: break;	/* a connect under way is not a refusal */
 	default: c->err_other++; break;
 	}
 	errno = err;

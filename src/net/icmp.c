@@ -139,7 +139,7 @@ static void echo_reply_to_socket(struct ust_stack *st, struct ust_pkt *pkt, cons
 		return;
 	}
 	struct ust__sock *s = n->owner;
-	if (s->rxq.bytes && s->rxq.bytes + pkt->len > s->rcvbuf) {
+	if (ust__pq_over(&s->rxq, pkt->len, UST_SOCK_DGRAM_OVERHEAD, s->rcvbuf)) {
 		st->icmp.rx_echo_reply_queue_full++;
 		ust__pkt_free(&st->pools, pkt);
 		return;

@@ -37,6 +37,9 @@
 #define UST_EPHEMERAL_HIGH 60999u
 #define UST_SOCK_RCVBUF_DEFAULT (212992u)	/* bytes of payload queued per socket (Linux default) */
 #define UST_SOCK_SNDBUF_DEFAULT (212992u)
+/* What a queued datagram costs against SO_RCVBUF beyond its payload (Linux's truesize idea):
+ * without it, a flood of 1-byte datagrams to an unread socket could hold every frame buffer. */
+#define UST_SOCK_DGRAM_OVERHEAD 768u
 #define UST_SOCK_BUF_MIN 2048u
 #define UST_SOCK_BUF_MAX (64u * 1024u * 1024u)
 

@@ -6,6 +6,7 @@
 #ifndef UST_NET_PQ_H
 #define UST_NET_PQ_H
 
+#include <stdbool.h>
 #include <stdint.h>
 
 #include "core/pktbuf.h"
@@ -46,6 +47,17 @@ static inline void ust__pkt_free(const struct ust__pools *p, struct ust_pkt *pkt
 {
 	if (pkt)
 		ust_pkt_free(ust__pkt_pool(p, pkt), pkt);
+}
+
+/*
+ * Would one more datagram of len bytes push q over limit? Each queued datagram counts its
+ * payload plus `overhead`; an empty queue takes any datagram (so a 64 KiB one always fits).
+ */
+static inline bool ust__pq_over(const struct ust__pq *q, uint32_t len, uint32_t overhead, uint32_t limit)
+{
+	if (q->count == 0)
+		return false;
+	return q->bytes + (uint64_t)(q->count + 1) * overhead + len > limit;
 }
 
 static inline void ust__pq_init(struct ust__pq *q)

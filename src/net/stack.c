@@ -28,7 +28,9 @@ static const char *const udp_names[] = { UST_UDP_COUNTERS(UST_COUNTER_NAME) };
 static const char *const socket_names[] = { UST_SOCKET_COUNTERS(UST_COUNTER_NAME) };
 static const char *const backend_names[] = { UST_BACKEND_COUNTERS(UST_COUNTER_NAME) };
 /* struct ust_pool_stats, field by field */
-static const char *const pool_names[] = { "alloc", "free", "alloc_fail", "in_use_max" };
+static const char *const pool_names[] = { "alloc", "free", "alloc_fail", "in_use_max", "double_free", "bad_free" };
+_Static_assert(sizeof(struct ust_pool_stats) == sizeof(pool_names) / sizeof(pool_names[0]) * sizeof(uint64_t),
+	       "pool_names must list every field of struct ust_pool_stats");
 
 uint64_t ust_now(void)
 {

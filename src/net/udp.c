@@ -37,9 +37,11 @@ static struct ust__sock *first_bound(struct ust_stack *st, uint32_t laddr, uint1
 
 static bool enqueue(struct ust_stack *st, struct ust__sock *s, struct ust_pkt *pkt)
 {
-	/* Like Linux: a datagram is refused once the queue already holds rcvbuf bytes, so an
-	 * empty queue takes any datagram and memory stays below rcvbuf + one datagram. */
-	if ((s->flags & UST_SOCK_F_SHUT_RD) || (s->rxq.bytes && s->rxq.bytes + pkt->len > s->rcvbuf)) {
+	/* Payload plus a per-datagram overhead against SO_RCVBUF; an empty queue takes any
+	 * datagram, so memory stays below rcvbuf + one datagram and tiny datagrams cannot
+	 * hoard frame buffers. */
+	if ((s->flags & UST_SOCK_F_SHUT_RD) ||
+	    ust__pq_over(&s->rxq, pkt->len, UST_SOCK_DGRAM_OVERHEAD, s->rcvbuf)) {
 		st->udp.rx_queue_full++;
 		ust__pkt_free(&st->pools, pkt);
 		return false;

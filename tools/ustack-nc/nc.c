@@ -226,6 +226,9 @@ static int run(struct nc *nc)
 		}
 		if (ust_now() >= nc->quit_at)
 			break;
+		/* Data the stack refused for now (EAGAIN): retry soon even if no frame wakes us. */
+		if (nc->out_len && until > ust_now() + 1000000ull)
+			until = ust_now() + 1000000ull;
 		int n = ust_tool_wait(&nc->tool, until, ev, 4);
 
 		for (int i = 0; i < n; i++)

@@ -2,13 +2,16 @@
  * ICMP echo between two stacks on a virtual clock, through ICMP sockets (Linux ping-socket
  * semantics): payloads from 0 to 65507 bytes come back intact (requests and replies fragmented
  * and reassembled), replies are matched to the socket by identifier, broadcast pings are
- * ignored, and every buffer returns to its pool.
+ * ignored, and every buffer returns to its pool. By default sizes 0..3000 one by one, then
+ * every 97th size and both sides of every fragment-count boundary up to 65507; with
+ * UST_PING_EVERY_SIZE=1 in the environment, every single size 0..65507 (about 5 s of CPU).
  */
 #include <errno.h>
 #include <setjmp.h>
 #include <stdarg.h>
 #include <stddef.h>
 #include <stdint.h>
+#include <stdlib.h>
 #include <string.h>
 
 #include <cmocka.h>
@@ -53,14 +56,20 @@ static void test_ping_sizes(void **state)
 	int sd = ping_socket(s.a);
 	assert_true(sd >= 0);
 	uint16_t seq = 0;
-	/* every size across the first fragmentation boundaries, then a stride to the maximum */
+	uint64_t pings = 0;
+	/* every size across the first fragmentation boundaries, then a dense stride to the
+	 * maximum, plus both sides of every point where one more fragment is needed */
 	for (size_t size = 0; size <= 3000; size++)
-		ping_once(&s, sd, size, seq++);
-	for (size_t size = 3001; size < 65507; size += 997)
-		ping_once(&s, sd, size, seq++);
-	ping_once(&s, sd, 65506, seq++);
-	ping_once(&s, sd, 65507, seq++);
-	assert_int_equal(sim_counter(s.b, "icmp.tx_echo_replies"), seq);
+		ping_once(&s, sd, size, seq++), pings++;
+	size_t stride = getenv("UST_PING_EVERY_SIZE") ? 1 : 97;	/* every size: ~10 s */
+	for (size_t size = 3001; size < 65507; size += stride)
+		ping_once(&s, sd, size, seq++), pings++;
+	for (size_t edge = 1472 + 1480; edge < 65507; edge += 1480)
+		for (size_t size = edge - 1; size <= edge + 1; size++)
+			ping_once(&s, sd, size, seq++), pings++;
+	ping_once(&s, sd, 65506, seq++), pings++;
+	ping_once(&s, sd, 65507, seq++), pings++;
+	assert_int_equal(sim_counter(s.b, "icmp.tx_echo_replies"), pings);
 	/* 65508 bytes of payload do not fit an IP datagram */
 	struct sockaddr_in dst = sim_addr(SIM_IP_B, 0);
 	assert_int_equal(ust_sendto(s.a, sd, req, 8 + 65508, 0, (struct sockaddr *)&dst, sizeof(dst)), -1);

@@ -295,6 +295,51 @@ static void test_udp_demux(void **state)
 	sim_fini(&s);
 }
 
+struct seen {
+	int groups[16];
+	const char *names[16];
+	int n;
+};
+
+static int count_group(void *arg, const char *group, const char *name, uint64_t value)
+{
+	(void)name;
+	(void)value;
+	struct seen *sn = arg;
+	for (int i = 0; i < sn->n; i++)
+		if (strcmp(sn->names[i], group) == 0) {
+			sn->groups[i]++;
+			return 0;
+		}
+	sn->names[sn->n] = group;
+	sn->groups[sn->n++] = 1;
+	return 0;
+}
+
+static void test_counters(void **state)
+{
+	(void)state;
+	struct sim s;
+	assert_int_equal(sim_init(&s, NULL), 0);
+	struct seen sn = { .n = 0 };
+	ust_stack_counters(s.a, count_group, &sn);
+	static const char *const want[] = { "eth", "arp", "ipv4", "frag", "icmp", "udp", "socket",
+					    "pool", "bigpool", "backend" };
+	for (size_t w = 0; w < sizeof(want) / sizeof(want[0]); w++) {
+		bool found = false;
+		for (int i = 0; i < sn.n; i++)
+			found |= strcmp(sn.names[i], want[w]) == 0 && sn.groups[i] > 0;
+		assert_true(found);
+	}
+	uint64_t v = 99;
+	assert_int_equal(ust_stack_counter(s.a, "arp.tx_gratuitous", &v), 0);
+	assert_int_equal(v, 1);
+	assert_int_equal(ust_stack_counter(s.a, "arp.nonsense", &v), -ENOENT);
+	assert_int_equal(ust_stack_counter(s.a, "nodot", &v), -ENOENT);
+	assert_int_equal(ust_stack_counter(s.a, "pool.alloc_fail", &v), 0);
+	sim_fini(&s);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -306,6 +351,7 @@ int main(void)
 		cmocka_unit_test(test_options),
 		cmocka_unit_test(test_ttl_on_the_wire),
 		cmocka_unit_test(test_udp_demux),
+		cmocka_unit_test(test_counters),
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);
 }
