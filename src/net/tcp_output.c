@@ -74,6 +74,19 @@ void ust__tcp_sndq_drop(struct ust_stack *st, struct ust__tcb *tcb, uint32_t byt
 	}
 }
 
+/*
+ * Payload bytes per segment: the MSS counts the TCP header without options (RFC 6691), so
+ * the timestamps option (12 bytes with padding) comes out of it, as in Linux's mss_cache.
+ * Without this a full segment with timestamps is 1512 IP bytes on a 1500 link (refused).
+ */
+static uint32_t eff_mss(const struct ust__tcb *tcb)
+{
+	uint32_t m = tcb->smss;
+	if ((tcb->flags & UST_TF_TS) && m > UST_TCP_MSS_MIN + 12u)
+		m -= 12u;
+	return m;
+}
+
 /* Receiver SACK blocks from the out-of-order queue; the block holding the latest arrival first. */
 static unsigned sack_blocks(struct ust_stack *st, const struct ust__tcb *tcb, struct ust_tcp_sack_block *out,
 			    unsigned max)
@@ -142,6 +155,11 @@ int ust__tcp_send_segment(struct ust_stack *st, struct ust__tcb *tcb, uint32_t s
 	else
 		r.window = (uint16_t)UST_MIN(win >> tcb->rcv_wscale, 65535u);
 	size_t hl = ust_tcp_header_len(&r.opts);
+	/* SACK blocks beside a full data segment: send fewer rather than exceed the MSS */
+	while (len && r.opts.sack_count && hl - UST_TCP_HDR_LEN + len > tcb->smss) {
+		r.opts.sack_count--;
+		hl = ust_tcp_header_len(&r.opts);
+	}
 	struct ust_pkt *pkt = ust__alloc_l4(st, hl + len);
 	if (!pkt) {
 		tp->c.tx_nobuf++;
@@ -160,11 +178,11 @@ int ust__tcp_send_segment(struct ust_stack *st, struct ust__tcb *tcb, uint32_t s
 		r.payload = p + hl;
 		r.payload_len = len;
 	}
-	bool tso = len > tcb->smss;
+	bool tso = len > eff_mss(tcb);
 	ust_tcp_emit(&r, tcb->laddr, tcb->raddr, tso, p, hl + len);
 	if (tso) {
 		pkt->flags |= UST_PKT_F_GSO_TCPV4 | UST_PKT_F_CSUM_PARTIAL;
-		pkt->gso_size = tcb->smss;
+		pkt->gso_size = (uint16_t)eff_mss(tcb);
 		pkt->csum_start = 0;	/* relative to the L4 header; ipv4 output shifts it */
 		pkt->csum_offset = 16;
 		tp->c.tso_segments++;
@@ -278,7 +296,7 @@ static bool sack_next_hole(const struct ust__tcb *tcb, uint32_t *seq, uint32_t *
 		uint32_t s = ust_seq_max(a, tcb->high_rxt);
 		if (ust_seq_lt(s, b) && sack_is_lost(tcb, b)) {
 			*seq = s;
-			*len = UST_MIN(b - s, (uint32_t)tcb->smss);
+			*len = UST_MIN(b - s, eff_mss(tcb));
 			return true;
 		}
 		a = tcb->sacked[i].end;
@@ -300,8 +318,8 @@ static void send_syn(struct ust_stack *st, struct ust__tcb *tcb)
 static uint32_t max_seg(struct ust_stack *st, const struct ust__tcb *tcb)
 {
 	if (ust__tcp(st)->tso && (tcb->flags & UST_TF_TSO))
-		return UST_TCP_TSO_MAX / tcb->smss * tcb->smss;
-	return tcb->smss;
+		return UST_TCP_TSO_MAX / eff_mss(tcb) * eff_mss(tcb);
+	return eff_mss(tcb);
 }
 
 void ust__tcp_output(struct ust_stack *st, struct ust__tcb *tcb)
@@ -366,7 +384,7 @@ void ust__tcp_output(struct ust_stack *st, struct ust__tcb *tcb)
 			fin = false;	/* already sent and not being retransmitted */
 		if (len == 0 && !fin)
 			break;
-		if (len && len < tcb->smss && !fin) {
+		if (len && len < eff_mss(tcb) && !fin) {
 			bool outstanding = tcb->snd_max != tcb->snd_una;
 			/* Nagle: one small segment in flight at most; sender SWS: wait for a bigger window */
 			if (outstanding && (len < avail || !(tcb->flags & UST_TF_NODELAY)))
