@@ -185,6 +185,10 @@ static ssize_t tcp_send(struct ust_stack *st, struct ust__sock *s, const struct 
 		if (tail && ust__pkt_pool(&st->pools, tail) == pool)
 			room = ust_pkt_tailroom(pool, tail);
 		if (room == 0) {
+			/* Leave a quarter of the pool to receive ACKs and build frames: send queues
+			 * that take every buffer deadlock the stack (TCP-BUGS.md B4). */
+			if (ust_pool_available(pool) <= pool->count / 4)
+				break;
 			struct ust_pkt *p = ust_pkt_alloc(pool);
 			if (!p)
 				break;
@@ -207,7 +211,7 @@ static ssize_t tcp_send(struct ust_stack *st, struct ust__sock *s, const struct 
 		done += n;
 	}
 	if (done == 0)
-		return -ENOBUFS;
+		return -EAGAIN;	/* pool reserve reached: buffers return as data is acknowledged */
 	ust__tcp_output(st, tcb);
 	return (ssize_t)done;
 }

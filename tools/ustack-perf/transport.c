@@ -71,8 +71,14 @@ ssize_t pt_read(struct perf_transport *t, int sd, void *buf, size_t len)
 
 ssize_t pt_write(struct perf_transport *t, int sd, const void *buf, size_t len)
 {
-	if (t->st)
-		return ust_write(t->st, sd, buf, len);
+	if (t->st) {
+		ssize_t n = ust_write(t->st, sd, buf, len);
+		/* The stack's packet pool ran dry before this socket's send buffer filled (many
+		 * streams): buffers come back as data is acknowledged, so retry like EAGAIN. */
+		if (n < 0 && errno == ENOBUFS)
+			errno = EAGAIN;
+		return n;
+	}
 	return send(sd, buf, len, MSG_NOSIGNAL);
 }
 
