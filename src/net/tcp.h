@@ -40,7 +40,7 @@
 	X(rx_rcvq_full) X(rx_data_orphan) X(rx_bad_ack_syn_sent) X(rx_no_ack)            \
 	X(rx_icmp_errors) X(rx_tw_reuse)                                                 \
 	X(tx_segments) X(tx_data_segments) X(tx_acks) X(tx_rsts) X(tx_nobuf)             \
-	X(tx_errors) X(tx_challenge_acks) X(tx_challenge_limited)                        \
+	X(tx_errors) X(tx_challenge_acks) X(tx_challenge_limited) X(tx_oow_acks_limited)                        \
 	X(syncookies_sent) X(syncookies_ok) X(syncookies_failed)                         \
 	X(retransmits) X(fast_retransmits) X(sack_retransmits) X(rto_timeouts)           \
 	X(zero_window_probes) X(keepalive_probes) X(keepalive_timeouts)                  \
@@ -83,6 +83,7 @@ enum ust__tcp_state {
 #define UST_TCP_WSCALE_MAX 14
 #define UST_TCP_CHALLENGE_ACK_PER_SEC 1000u		/* Linux tcp_challenge_ack_limit */
 #define UST_TCP_SACK_BLOCKS 6				/* sender scoreboard: SACKed ranges kept */
+#define UST_TCP_OOW_ACK_MS 500u				/* Linux tcp_invalid_ratelimit */
 #define UST_TCP_RCVBUF_MAX (6u * 1024u * 1024u)		/* auto-tuning ceiling (Linux tcp_rmem[2]) */
 #define UST_TCP_SNDBUF_MAX (4u * 1024u * 1024u)
 #define UST_TCP_TSO_MAX 65000u				/* payload of one big segment */
@@ -152,7 +153,8 @@ struct ust__tcb {
 	uint32_t rcvbuf, sndbuf;	/* effective (auto-tuned) limits */
 	uint32_t rcv_tune_seq;		/* rcv_nxt at the tuning epoch */
 	uint32_t total_retrans;
-	uint32_t ooo_last;		/* seq of the last out-of-order segment (first SACK block) */
+	uint32_t ooo_last;
+	uint32_t oow_ack_ms;		/* last ACK answering an invalid pure ACK (ACK-loop limit) */		/* seq of the last out-of-order segment (first SACK block) */
 	struct ust_tcp_sack_block sacked[UST_TCP_SACK_BLOCKS];	/* sorted, disjoint, above snd_una */
 	struct ust__pq sndq;		/* bytes from snd_una on (sent and unsent), packet buffers */
 	struct ust__pq rcvq;		/* in-order bytes for the application (data at payload) */
@@ -231,6 +233,9 @@ void ust__tcp_arm_rto(struct ust_stack *st, struct ust__tcb *tcb);
 /* Bytes of sndq not sent yet / in flight. */
 uint32_t ust__tcp_unsent(const struct ust__tcb *tcb);
 uint32_t ust__tcp_pipe(const struct ust__tcb *tcb);
+uint32_t ust__tcp_eff_mss(const struct ust__tcb *tcb);
+/* RFC 6675 IsLost(seq): enough SACKed data above it. */
+bool ust__tcp_sack_is_lost(const struct ust__tcb *tcb, uint32_t seq);
 /* Drop acked bytes from the head of sndq. */
 void ust__tcp_sndq_drop(struct ust_stack *st, struct ust__tcb *tcb, uint32_t bytes);
 /* Window update after the application read. */

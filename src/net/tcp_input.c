@@ -181,7 +181,7 @@ static void sack_prune(struct ust__tcb *tcb)
 static void retransmit_head(struct ust_stack *st, struct ust__tcb *tcb)
 {
 	struct ust__tcp *tp = ust__tcp(st);
-	uint32_t len = UST_MIN((uint32_t)tcb->sndq.bytes, (uint32_t)tcb->smss);
+	uint32_t len = UST_MIN((uint32_t)tcb->sndq.bytes, ust__tcp_eff_mss(tcb));
 	uint8_t flags = UST_TCP_ACK;
 	if (len == tcb->sndq.bytes && (tcb->flags & UST_TF_FIN_SENT))
 		flags |= UST_TCP_FIN;
@@ -248,8 +248,10 @@ static void process_ack(struct ust_stack *st, struct ust__tcb *tcb, const struct
 				tcb->sndbuf = want;
 		}
 		ust__tcb_wakeup(st, tcb);
-	} else if (ack == tcb->snd_una && dlen == 0 && !fin && new_wnd == tcb->snd_wnd &&
-		   tcb->snd_max != tcb->snd_una) {
+	} else if (ack == tcb->snd_una && tcb->snd_max != tcb->snd_una &&
+		   ((dlen == 0 && !fin && new_wnd == tcb->snd_wnd) ||
+		    ((tcb->flags & UST_TF_SACK) && seg->opts.sack_count))) {
+		/* a duplicate ACK (RFC 5681), or one carrying SACK information (RFC 6675) */
 		tp->c.rx_dup_acks++;
 		if (tcb->dupacks < 255)
 			tcb->dupacks++;
@@ -257,7 +259,8 @@ static void process_ack(struct ust_stack *st, struct ust__tcb *tcb, const struct
 		if (tcb->flags & UST_TF_INRECOVERY) {
 			if (!sack)
 				ust_tcp_cc_on_dupack(&tcb->cc);
-		} else if (tcb->dupacks >= UST_TCP_CC_DUPTHRESH) {
+		} else if (tcb->dupacks >= UST_TCP_CC_DUPTHRESH ||
+			   (sack && ust__tcp_sack_is_lost(tcb, tcb->snd_una))) {
 			uint32_t flight = sack ? ust__tcp_pipe(tcb) : tcb->snd_max - tcb->snd_una;
 			if (ust_tcp_cc_enter_recovery(&tcb->cc, ack, tcb->snd_max, flight, st->now)) {
 				tcb->flags |= UST_TF_INRECOVERY;
@@ -381,6 +384,23 @@ static void process_data(struct ust_stack *st, struct ust__tcb *tcb, struct ust_
 	tcb->flags |= UST_TF_ACKNOW;	/* duplicate ACK (with SACK) at once */
 }
 
+/*
+ * Two desynchronized ends answering each other's invalid pure ACKs would loop forever:
+ * answer such a segment at most once per UST_TCP_OOW_ACK_MS (segments with data always).
+ */
+static bool oow_limited(struct ust_stack *st, struct ust__tcb *tcb, uint32_t len)
+{
+	if (len)
+		return false;
+	uint32_t now = ust__tcp_now_ms(st);
+	if (tcb->oow_ack_ms && now - tcb->oow_ack_ms < UST_TCP_OOW_ACK_MS) {
+		ust__tcp(st)->c.tx_oow_acks_limited++;
+		return true;
+	}
+	tcb->oow_ack_ms = now ? now : 1;
+	return false;
+}
+
 static void reset_received(struct ust_stack *st, struct ust__tcb *tcb)
 {
 	struct ust__tcp *tp = ust__tcp(st);
@@ -447,7 +467,7 @@ void ust__tcp_segment(struct ust_stack *st, struct ust__tcb *tcb, struct ust_pkt
 		ok = true;	/* zero window: still take its ACK and RST; the data is trimmed below */
 	if (!ok) {
 		tp->c.rx_out_of_window++;
-		if (!rst) {
+		if (!rst && !oow_limited(st, tcb, slen)) {
 			tcb->flags |= UST_TF_ACKNOW;
 			ust__tcp_output(st, tcb);
 		}
@@ -534,8 +554,10 @@ void ust__tcp_segment(struct ust_stack *st, struct ust__tcb *tcb, struct ust_pkt
 	/* RFC 5961 5.2 ACK acceptability */
 	if (ust_seq_gt(seg->ack, tcb->snd_max)) {
 		tp->c.rx_ack_unsent++;
-		tcb->flags |= UST_TF_ACKNOW;
-		ust__tcp_output(st, tcb);
+		if (!oow_limited(st, tcb, dlen)) {
+			tcb->flags |= UST_TF_ACKNOW;
+			ust__tcp_output(st, tcb);
+		}
 		ust__pkt_free(&st->pools, pkt);
 		return;
 	}

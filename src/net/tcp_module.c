@@ -290,9 +290,10 @@ int ust__tcp_module_init(struct ust_stack *st)
 		for (size_t i = 0; i < sizeof(extra); i++)
 			tp->secret.bytes[i] ^= extra[i];
 	tp->msl_ns = UST_TCP_MSL_NS_DEFAULT;
+	tp->challenge_sec = UINT64_MAX;
 	/* TSO stays off: big segments are built in the big pool, but ipv4 output refuses them
 	 * (DF, > MTU: ipv4.tx_too_big) and eth/backends address frames in the frame pool only.
-	 * See bench/tcp/TCP-BUGS.md (B1). */
+	 * See bench/tcp/TCP-BUGS.md (B2). */
 	tp->tso = false && (st->be->features & UST_BACKEND_F_TSO) != 0;
 	tp->rcvbuf_limit = 256ull * 1024 * 1024;
 	int err = ust__ipv4_register(st, UST_IPPROTO_TCP, ust__tcp_input, ust__tcp_icmp_error);

@@ -74,19 +74,6 @@ void ust__tcp_sndq_drop(struct ust_stack *st, struct ust__tcb *tcb, uint32_t byt
 	}
 }
 
-/*
- * Payload bytes per segment: the MSS counts the TCP header without options (RFC 6691), so
- * the timestamps option (12 bytes with padding) comes out of it, as in Linux's mss_cache.
- * Without this a full segment with timestamps is 1512 IP bytes on a 1500 link (refused).
- */
-static uint32_t eff_mss(const struct ust__tcb *tcb)
-{
-	uint32_t m = tcb->smss;
-	if ((tcb->flags & UST_TF_TS) && m > UST_TCP_MSS_MIN + 12u)
-		m -= 12u;
-	return m;
-}
-
 /* Receiver SACK blocks from the out-of-order queue; the block holding the latest arrival first. */
 static unsigned sack_blocks(struct ust_stack *st, const struct ust__tcb *tcb, struct ust_tcp_sack_block *out,
 			    unsigned max)
@@ -155,8 +142,8 @@ int ust__tcp_send_segment(struct ust_stack *st, struct ust__tcb *tcb, uint32_t s
 	else
 		r.window = (uint16_t)UST_MIN(win >> tcb->rcv_wscale, 65535u);
 	size_t hl = ust_tcp_header_len(&r.opts);
-	/* SACK blocks beside a full data segment: send fewer rather than exceed the MSS */
-	while (len && r.opts.sack_count && hl - UST_TCP_HDR_LEN + len > tcb->smss) {
+	/* SACK blocks give way to data: a full segment must still fit the path MTU */
+	while (r.opts.sack_count && len <= tcb->smss && hl - UST_TCP_HDR_LEN + len > tcb->smss) {
 		r.opts.sack_count--;
 		hl = ust_tcp_header_len(&r.opts);
 	}
@@ -178,11 +165,11 @@ int ust__tcp_send_segment(struct ust_stack *st, struct ust__tcb *tcb, uint32_t s
 		r.payload = p + hl;
 		r.payload_len = len;
 	}
-	bool tso = len > eff_mss(tcb);
+	bool tso = len > ust__tcp_eff_mss(tcb);
 	ust_tcp_emit(&r, tcb->laddr, tcb->raddr, tso, p, hl + len);
 	if (tso) {
 		pkt->flags |= UST_PKT_F_GSO_TCPV4 | UST_PKT_F_CSUM_PARTIAL;
-		pkt->gso_size = (uint16_t)eff_mss(tcb);
+		pkt->gso_size = (uint16_t)ust__tcp_eff_mss(tcb);
 		pkt->csum_start = 0;	/* relative to the L4 header; ipv4 output shifts it */
 		pkt->csum_offset = 16;
 		tp->c.tso_segments++;
@@ -256,7 +243,7 @@ void ust__tcp_arm_rto(struct ust_stack *st, struct ust__tcb *tcb)
 }
 
 /* RFC 6675: SACKed bytes above seq and whether seq counts as lost. */
-static bool sack_is_lost(const struct ust__tcb *tcb, uint32_t seq)
+bool ust__tcp_sack_is_lost(const struct ust__tcb *tcb, uint32_t seq)
 {
 	uint32_t bytes = 0, blocks = 0;
 	for (unsigned i = 0; i < tcb->nsack; i++)
@@ -275,7 +262,7 @@ uint32_t ust__tcp_pipe(const struct ust__tcb *tcb)
 	for (unsigned i = 0; i <= tcb->nsack; i++) {
 		uint32_t b = i < tcb->nsack ? tcb->sacked[i].start : tcb->snd_max;
 		if (ust_seq_lt(a, b)) {
-			bool lost = i < tcb->nsack && sack_is_lost(tcb, b);
+			bool lost = i < tcb->nsack && ust__tcp_sack_is_lost(tcb, b);
 			if (!lost)
 				pipe += b - a;
 			if (ust_seq_gt(tcb->high_rxt, a))
@@ -294,9 +281,9 @@ static bool sack_next_hole(const struct ust__tcb *tcb, uint32_t *seq, uint32_t *
 	for (unsigned i = 0; i < tcb->nsack; i++) {
 		uint32_t b = tcb->sacked[i].start;
 		uint32_t s = ust_seq_max(a, tcb->high_rxt);
-		if (ust_seq_lt(s, b) && sack_is_lost(tcb, b)) {
+		if (ust_seq_lt(s, b) && ust__tcp_sack_is_lost(tcb, b)) {
 			*seq = s;
-			*len = UST_MIN(b - s, eff_mss(tcb));
+			*len = UST_MIN(b - s, ust__tcp_eff_mss(tcb));
 			return true;
 		}
 		a = tcb->sacked[i].end;
@@ -315,11 +302,18 @@ static void send_syn(struct ust_stack *st, struct ust__tcb *tcb)
 		ust__tcp_arm_rto(st, tcb);
 }
 
+/* Payload of a full segment: the MSS less the options every segment carries. */
+uint32_t ust__tcp_eff_mss(const struct ust__tcb *tcb)
+{
+	return tcb->smss - ((tcb->flags & UST_TF_TS) ? 12u : 0u);
+}
+
 static uint32_t max_seg(struct ust_stack *st, const struct ust__tcb *tcb)
 {
+	uint32_t m = ust__tcp_eff_mss(tcb);
 	if (ust__tcp(st)->tso && (tcb->flags & UST_TF_TSO))
-		return UST_TCP_TSO_MAX / eff_mss(tcb) * eff_mss(tcb);
-	return eff_mss(tcb);
+		return UST_TCP_TSO_MAX / m * m;
+	return m;
 }
 
 void ust__tcp_output(struct ust_stack *st, struct ust__tcb *tcb)
@@ -364,6 +358,16 @@ void ust__tcp_output(struct ust_stack *st, struct ust__tcb *tcb)
 			}
 		}
 		uint32_t sndlen = (uint32_t)tcb->sndq.bytes;
+		uint32_t sack_limit = UINT32_MAX;
+		if (tcb->nsack && ust_seq_lt(tcb->snd_nxt, tcb->snd_max)) {
+			/* going back over the window (after an RTO): skip what the peer SACKed */
+			for (unsigned i = 0; i < tcb->nsack; i++) {
+				if (ust_seq_in(tcb->snd_nxt, tcb->sacked[i].start, tcb->sacked[i].end))
+					tcb->snd_nxt = tcb->sacked[i].end;
+				else if (ust_seq_lt(tcb->snd_nxt, tcb->sacked[i].start) && sack_limit == UINT32_MAX)
+					sack_limit = tcb->sacked[i].start - tcb->snd_nxt;
+			}
+		}
 		uint32_t off = tcb->snd_nxt - tcb->snd_una;
 		uint32_t avail = off < sndlen ? sndlen - off : 0;
 		uint32_t wnd = UST_MIN(tcb->snd_wnd, cwnd);
@@ -378,13 +382,14 @@ void ust__tcp_output(struct ust_stack *st, struct ust__tcb *tcb)
 		}
 		uint32_t len = UST_MIN(avail, allowed);
 		len = UST_MIN(len, mseg);
+		len = UST_MIN(len, sack_limit);
 		bool fin = (tcb->flags & UST_TF_FIN_QUEUED) && off + len == sndlen &&
 			   !(off > sndlen) && (len > 0 || avail == 0);
 		if (fin && (tcb->flags & UST_TF_FIN_SENT) && ust_seq_geq(tcb->snd_nxt, tcb->snd_max))
 			fin = false;	/* already sent and not being retransmitted */
 		if (len == 0 && !fin)
 			break;
-		if (len && len < eff_mss(tcb) && !fin) {
+		if (len && len < ust__tcp_eff_mss(tcb) && !fin && ust_seq_geq(tcb->snd_nxt, tcb->snd_max)) {
 			bool outstanding = tcb->snd_max != tcb->snd_una;
 			/* Nagle: one small segment in flight at most; sender SWS: wait for a bigger window */
 			if (outstanding && (len < avail || !(tcb->flags & UST_TF_NODELAY)))
@@ -392,8 +397,11 @@ void ust__tcp_output(struct ust_stack *st, struct ust__tcb *tcb)
 		}
 		bool retx = ust_seq_lt(tcb->snd_nxt, tcb->snd_max);
 		uint8_t flags = UST_TCP_ACK | (fin ? UST_TCP_FIN : 0) | (len && off + len == sndlen ? UST_TCP_PSH : 0);
-		if (ust__tcp_send_segment(st, tcb, tcb->snd_nxt, len, flags))
+		if (ust__tcp_send_segment(st, tcb, tcb->snd_nxt, len, flags)) {
+			if (!tcb->rto_at)
+				ust__tcp_arm_rto(st, tcb);	/* no buffer: try again later */
 			break;
+		}
 		if (retx) {
 			tp->c.retransmits++;
 			tcb->total_retrans++;
@@ -459,7 +467,7 @@ void ust__tcp_rto_expired(struct ust_stack *st, struct ust__tcb *tcb)
 	ust_tcp_rtt_timing_cancel(&tcb->rtt);
 	tcb->flags &= ~UST_TF_INRECOVERY;
 	tcb->dupacks = 0;
-	tcb->nsack = 0;	/* RFC 6675 5.1 allows keeping it; going back to SND.UNA is simpler */
+	/* the scoreboard is kept (RFC 6675 5.1): going back over the window skips SACKed data */
 	tcb->high_rxt = tcb->snd_una;
 	tcb->snd_nxt = tcb->snd_una;
 	tcb->rto_at = 0;

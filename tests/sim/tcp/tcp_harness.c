@@ -1,4 +1,6 @@
 /* TCP simulation helpers (see tcp_harness.h). */
+#include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
 
 #include "tcp_harness.h"
@@ -71,19 +73,33 @@ int tsim_so_error(struct ust_stack *st, int sd)
 	return e;
 }
 
-static uint8_t gen_byte(uint32_t seed, uint64_t i)
+static uint64_t gen_word(uint32_t seed, uint64_t w)
 {
-	uint64_t x = (i / 8 + 1) * 0x9e3779b97f4a7c15ull ^ seed;
+	uint64_t x = (w + 1) * 0x9e3779b97f4a7c15ull ^ seed;
 	x ^= x >> 29;
 	x *= 0xbf58476d1ce4e5b9ull;
-	x ^= x >> 32;
-	return (uint8_t)(x >> ((i % 8) * 8));
+	return x ^ (x >> 32);
 }
 
+/* The stream's bytes [pos, pos + n): a pure function of (seed, offset). */
+static void gen(uint32_t seed, uint64_t pos, uint8_t *out, size_t n)
+{
+	size_t i = 0;
+	while (i < n) {
+		uint64_t w = gen_word(seed, (pos + i) / 8);
+		unsigned k = (unsigned)((pos + i) % 8);
+		for (; k < 8 && i < n; k++, i++)
+			out[i] = (uint8_t)(w >> (k * 8));
+	}
+}
+
+/* FNV-1a over the stream in order (both ends see the bytes in the same order). */
 static uint64_t mix(uint64_t sum, const uint8_t *p, size_t n, uint64_t pos)
 {
+	if (pos == 0 && sum == 0)
+		sum = 0xcbf29ce484222325ull;
 	for (size_t i = 0; i < n; i++)
-		sum += (uint64_t)p[i] * ((pos + i) % 65521 + 1);
+		sum = (sum ^ p[i]) * 0x100000001b3ull;
 	return sum;
 }
 
@@ -94,8 +110,12 @@ static void step(struct ust_stack *stt, int t, struct ust_stack *str, int r, str
 		return;
 	while (x->sent < x->len) {
 		size_t n = x->len - x->sent < sizeof(buf) ? (size_t)(x->len - x->sent) : sizeof(buf);
-		for (size_t i = 0; i < n; i++)
-			buf[i] = gen_byte(x->seed, x->sent + i);
+		struct ust__tcb *tcb = ust__tcp_tcb(stt, t);
+		if (tcb && tcb->sndq.bytes >= tcb->sndbuf)
+			break;	/* full: don't generate what write would refuse */
+		if (tcb && tcb->sndbuf - tcb->sndq.bytes < n)
+			n = (size_t)(tcb->sndbuf - tcb->sndq.bytes);
+		gen(x->seed, x->sent, buf, n);
 		ssize_t w = ust_write(stt, t, buf, n);
 		if (w <= 0)
 			break;
@@ -130,6 +150,13 @@ bool tsim_pump(struct sim *s, struct ust_stack *sta, int a, struct tsim_xfer *ab
 		step(stb, b, sta, a, ba);
 		if (done(ab) && done(ba))
 			return true;
+		if (getenv("TSIM_DEBUG") && s->now % (100 * SIM_MS) == 0) {
+			struct ust__tcb *t = ust__tcp_tcb(sta, a);
+			fprintf(stderr, "t=%.3f sent %llu rcvd %llu | a: st %d una %u nxt %u max %u wnd %u cwnd %u sndq %llu rto_at %llu flags %x\n",
+				(double)s->now / 1e9, (unsigned long long)(ab ? ab->sent : 0), (unsigned long long)(ab ? ab->rcvd : 0),
+				t->state, t->snd_una, t->snd_nxt, t->snd_max, t->snd_wnd, t->cc.conn.cwnd,
+				(unsigned long long)t->sndq.bytes, (unsigned long long)t->rto_at, t->flags);
+		}
 		sim_run(s, SIM_MS);
 	}
 	return false;
