@@ -85,3 +85,11 @@ stop_checked() {
 		fail "ustack program exited with status $rc after SIGTERM (expected 0)"
 	fi
 }
+
+# Linux `ping -c N -w DEADLINE` output in FILE: at least N replies. (With a deadline, iputils
+# keeps sending until N replies are in, so "transmitted" may exceed N on a loaded machine.)
+expect_replies() {
+	local file=$1 want=$2 got
+	got=$(grep -oE '[0-9]+ received' "$file" | cut -d' ' -f1)
+	[[ ${got:-0} -ge $want ]]
+}
