@@ -803,6 +803,12 @@ static void server_control(struct session *s)
 		case IPERF_TEST_END:
 			if (!s->ended)
 				stop_sending(s);
+			/* As iperf3's server does (it closes the data sockets here): the client's
+			 * reverse-mode drain reads whole blocks with blocking reads, and only an EOF
+			 * ends a block cut short; without the FIN it hangs (TCP-BUGS.md B5). */
+			for (int i = 0; i < s->nstreams; i++)
+				if (s->streams[i].sender)
+					pt_shutdown_write(s->t, s->streams[i].sd);
 			ctl_send_state(s, IPERF_EXCHANGE_RESULTS);
 			s->expect_json = true;
 			break;
