@@ -2,8 +2,10 @@
 # Builds every configuration and runs the whole suite in each:
 #   normal  gcc, -O2 -g               all suites except tsan
 #   asan    gcc, ASan+UBSan, leaks fatal   all suites except tsan
-#   fuzz    clang, libFuzzer targets run briefly (FUZZ_CHECK_SECONDS each), plus unit tests
-#   tsan    clang, ThreadSanitizer     the tsan suite (ring stress between threads)
+#   tsan    clang, ThreadSanitizer: builds everything (the clang -Werror build), runs the
+#           tsan suite (ring stress between threads)
+#   fuzz    clang, libFuzzer + ASan/UBSan: builds the fuzz targets, runs each briefly
+#           (FUZZ_CHECK_SECONDS, default 15)
 # The last line printed is "N passed, N failed"; the exit status is non-zero when N failed > 0.
 set -uo pipefail
 cd "$(dirname "$0")/.."
@@ -16,13 +18,31 @@ failures=()
 
 note() { printf '\n=== %s ===\n' "$*"; }
 
-setup() { # dir, compiler, meson args...
+configure() { # dir, compiler, meson args...
 	local dir=$1 compiler=$2; shift 2
 	if [[ ! -f $dir/build.ninja ]]; then
 		CC=$compiler meson setup "$dir" "$@" >"$dir.setup.log" 2>&1 || {
 			cat "$dir.setup.log"; return 1; }
 	fi
-	ninja -C "$dir" -j "$jobs" >"$dir.build.log" 2>&1 || { tail -60 "$dir.build.log"; return 1; }
+}
+
+build() { # dir [targets...]: everything, or only the named targets
+	local dir=$1; shift
+	ninja -C "$dir" -j "$jobs" "$@" >"$dir.build.log" 2>&1 || { tail -60 "$dir.build.log"; return 1; }
+}
+
+setup() { # dir, compiler, meson args...: configure and build everything
+	configure "$@" && build "$1"
+}
+
+# Build-directory-relative paths of the fuzz target executables.
+fuzz_targets() { # dir
+	meson introspect "$1" --targets | python3 -c '
+import json, os, sys
+root = os.path.abspath(sys.argv[1])
+for t in json.load(sys.stdin):
+    if t["type"] == "executable" and t["name"].startswith("fuzz_"):
+        print(os.path.relpath(t["filename"][0], root))' "$1"
 }
 
 count_meson_results() { # dir, label
@@ -84,14 +104,16 @@ if setup build/asan gcc --buildtype=debug -Db_sanitize=address,undefined -Db_lun
 	run_suites build/asan asan --no-suite tsan
 else build_failed asan; fi
 
-note "thread-sanitizer build (clang)"
+note "thread-sanitizer build (clang, everything: this is also the clang -Werror build)"
 if setup build/tsan clang --buildtype=debugoptimized -Db_sanitize=thread -Db_lundef=false -Dinterop=false; then
-	run_suites build/tsan tsan --suite tsan
+	run_suites build/tsan tsan --suite tsan --no-rebuild
 else build_failed tsan; fi
 
 note "fuzz build (clang, libFuzzer) and short fuzz runs (${fuzz_seconds}s each)"
-if setup build/fuzz clang --buildtype=debugoptimized -Dfuzz=true -Dinterop=false -Db_lundef=false \
-	-Db_sanitize=address,undefined -Dc_args='-fsanitize=fuzzer-no-link -fno-sanitize-recover=all'; then
+# Only the fuzz targets (and the library under them) are built here.
+if configure build/fuzz clang --buildtype=debugoptimized -Dfuzz=true -Dinterop=false -Db_lundef=false \
+	-Db_sanitize=address,undefined -Dc_args='-fsanitize=fuzzer-no-link -fno-sanitize-recover=all' &&
+	build build/fuzz $(fuzz_targets build/fuzz); then
 	FUZZ_SECONDS=$fuzz_seconds scripts/fuzz.sh build/fuzz >build/fuzz-run.log 2>&1
 	tail -n 20 build/fuzz-run.log
 	while read -r verdict name; do

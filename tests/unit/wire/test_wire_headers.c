@@ -181,6 +181,13 @@ static void test_udp_emit(void **state)
 	assert_int_equal(ust_get_be16(buf + 4), 10);
 	assert_int_equal(back.src_port, 53);
 	assert_int_equal(back.dst_port, 33333);
+	/* A payload held elsewhere is moved behind the header. */
+	repr.payload = (const uint8_t *)"elsewhere";
+	repr.payload_len = 9;
+	assert_int_equal(ust_udp_emit(&repr, SRC, DST, buf, 17), UST_WIRE_OK);
+	assert_int_equal(ust_udp_parse(buf, 17, SRC, DST, 0, &back), UST_WIRE_OK);
+	assert_int_equal(back.payload_len, 9);
+	assert_memory_equal(back.payload, "elsewhere", 9);
 	repr.payload_len = 65535;
 	assert_int_equal(ust_udp_emit(&repr, SRC, DST, buf, sizeof(buf)), UST_WIRE_BAD_LENGTH);
 }

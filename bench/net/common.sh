@@ -1,0 +1,76 @@
+# Shared setup of the bench/net scripts (source from bash): one namespace P for Linux's side
+# (pingers, generator) holding
+#   - TAP ut0, kernel 10.88.0.1/24, ustack-nc on tap:ut0 as 10.88.0.2        ("ustack-tap")
+#   - veth vk 10.88.1.1/24 to namespace K, whose kernel answers as 10.88.1.2 ("kernel-veth")
+#   - veth va 10.88.2.1/24 to namespace A, ustack-nc on afpacket:vb as 10.88.2.2 ("ustack-afpacket")
+# The ustack responders are pinned to CPU $US_CPU (default: the last one), the Linux side to
+# CPU $LX_CPU (default 0), so a user-level stack gets a core of its own as it would in use.
+# They run with real-time priority (US_SCHED, default "chrt -f 10"; US_SCHED= for the normal
+# scheduler): the kernel answers pings in softirq context, ahead of every process, while a
+# user-level stack is a process, and on a loaded machine (other engineers compiling) ordinary
+# scheduling delays it by tens to hundreds of ms. US_BUSY=1 adds --busy-poll (never sleeps);
+# then the default is the normal scheduler, since two spinning SCHED_FIFO responders on one
+# CPU would starve each other (FIFO does not share a CPU between equal priorities).
+set -uo pipefail
+SRC=$(cd "$(dirname "${BASH_SOURCE[0]}")/../.." && pwd)
+BUILD=${1:-${USTACK_BUILD:-$SRC/build/normal}}
+[[ $BUILD == /* ]] || BUILD=$SRC/$BUILD
+NC=$BUILD/tools/ustack-nc/ustack-nc
+FLOOD=$BUILD/bench/net/icmp-flood
+NCPU=$(nproc)
+US_OPTS=()
+if [[ ${US_BUSY:-0} == 1 ]]; then
+	US_OPTS+=(--busy-poll)
+	US_SCHED=${US_SCHED-}
+else
+	US_SCHED=${US_SCHED-chrt -f 10}
+fi
+LX_CPU=${LX_CPU:-0}
+US_CPU=${US_CPU:-$((NCPU - 1))}
+OUT=$SRC/bench/net
+
+source "$SRC/scripts/netns.sh"
+[[ $(id -u) -eq 0 ]] || { echo "needs root" >&2; exit 1; }
+[[ -x $NC ]] || { echo "$NC missing: build first" >&2; exit 1; }
+ns_init bench
+ns_tmp
+T=$NS_TMP
+NS_P=$(ns_name p)
+NS_K=$(ns_name k)
+NS_A=$(ns_name a)
+
+declare -A TARGET_IP=([ustack-tap]=10.88.0.2 [kernel-veth]=10.88.1.2 [ustack-afpacket]=10.88.2.2)
+declare -A TARGET_DEV=([ustack-tap]=ut0 [kernel-veth]=vk [ustack-afpacket]=va)
+declare -A TARGET_SRC=([ustack-tap]=10.88.0.1 [kernel-veth]=10.88.1.1 [ustack-afpacket]=10.88.2.1)
+
+bench_setup() {
+	ns_add "$NS_P" && ns_add "$NS_K" && ns_add "$NS_A" || { echo "namespaces failed" >&2; exit 1; }
+	ns_tap "$NS_P" ut0 10.88.0.1/24
+	ns_veth "$NS_P" vk 10.88.1.1/24 "$NS_K" vk2 10.88.1.2/24
+	ns_veth "$NS_P" va 10.88.2.1/24 "$NS_A" vb ""
+	# Ping sockets (SOCK_DGRAM ICMP) for root: the kernel demultiplexes replies by identifier
+	# instead of copying every reply to every raw socket of 1000 pingers.
+	ip netns exec "$NS_P" sysctl -qw net.ipv4.ping_group_range="0 2147483647"
+	# shellcheck disable=SC2086
+	NS_ERR=$T/us-tap.err ns_bg "$NS_P" "$T/us-tap.out" taskset -c "$US_CPU" $US_SCHED \
+		"$NC" --if tap:ut0 --ip 10.88.0.2/24 -v -u -l -p 7 -d "${US_OPTS[@]}"
+	US_TAP_PID=$NS_PID
+	# shellcheck disable=SC2086
+	NS_ERR=$T/us-af.err ns_bg "$NS_A" "$T/us-af.out" taskset -c "$US_CPU" $US_SCHED \
+		"$NC" --if afpacket:vb --ip 10.88.2.2/24 -v -u -l -p 7 -d "${US_OPTS[@]}"
+	US_AF_PID=$NS_PID
+	ns_wait_for "$T/us-tap.err" "mac " 10 || { cat "$T/us-tap.err"; exit 1; }
+	ns_wait_for "$T/us-af.err" "mac " 10 || { cat "$T/us-af.err"; exit 1; }
+	echo "ustack responders: CPU $US_CPU, scheduler '${US_SCHED:-SCHED_OTHER}', options '${US_OPTS[*]}';" \
+		"Linux side: CPU $LX_CPU; load average: $(cut -d' ' -f1-3 /proc/loadavg)"
+	for t in ustack-tap kernel-veth ustack-afpacket; do
+		ip netns exec "$NS_P" ping -c 2 -i 0.2 -W 2 "${TARGET_IP[$t]}" >/dev/null ||
+			{ echo "$t (${TARGET_IP[$t]}) does not answer pings" >&2; exit 1; }
+	done
+}
+
+# Stop the responders; a non-zero status (crash, sanitizer) is reported.
+bench_teardown() {
+	ns_stop "$US_TAP_PID" 10 || echo "warning: ustack-nc on TAP exited with $?" >&2
+	ns_stop "$US_AF_PID" 10 || echo "warning: ustack-nc on AF_PACKET exited with $?" >&2
+}
