@@ -156,6 +156,12 @@ struct ust__tcb {
 	/* RFC 6675 scoreboard (dev-tcp's tcp_sack), allocated only while the peer SACKs data */
 	struct ust_tcp_sack_board *sb;
 	struct ust__pq sndq;		/* bytes from snd_una on (sent and unsent), packet buffers */
+	/* Cursor into sndq so building a segment does not walk the queue from its head (that
+	 * walk was 70% of the CPU of a bulk transfer with a full 4 MiB queue): the link token of
+	 * one queued buffer + 1 (0: none) and the sequence number of its first byte. Reset with
+	 * the queue (ust__tcp_sndq_purge) and when that buffer leaves the head. */
+	uint32_t sndq_hint;
+	uint32_t sndq_hint_seq;
 	struct ust__pq rcvq;		/* in-order bytes for the application (data at payload) */
 	struct ust__pq oooq;		/* out-of-order segments sorted by seq (pkt->user = seq) */
 	struct ust_tcp_rtt rtt;
@@ -237,6 +243,8 @@ int ust__tcp_send_range(struct ust_stack *st, struct ust__tcb *tcb, uint32_t seq
 uint32_t ust__tcp_eff_mss(const struct ust__tcb *tcb);
 /* Drop acked bytes from the head of sndq. */
 void ust__tcp_sndq_drop(struct ust_stack *st, struct ust__tcb *tcb, uint32_t bytes);
+/* Free the whole send queue (and its cursor). */
+void ust__tcp_sndq_purge(struct ust_stack *st, struct ust__tcb *tcb);
 /* Window update after the application read. */
 void ust__tcp_rcvd(struct ust_stack *st, struct ust__tcb *tcb);
 

@@ -121,7 +121,7 @@ static void tcb_purge(struct ust_stack *st, struct ust__tcb *tcb)
 {
 	struct ust__tcp *tp = ust__tcp(st);
 	tp->rcvbuf_total -= tcb->rcvq.bytes + tcb->oooq.bytes;
-	ust__pq_purge(&st->pools, &tcb->sndq);
+	ust__tcp_sndq_purge(st, tcb);
 	ust__pq_purge(&st->pools, &tcb->rcvq);
 	ust__pq_purge(&st->pools, &tcb->oooq);
 }
@@ -180,7 +180,7 @@ void ust__tcb_close(struct ust_stack *st, struct ust__tcb *tcb, int err)
 	ust_timer_stop(&st->wheel, &tcb->timer);
 	ust__demux_remove(&st->demux, &tcb->node);
 	/* sent data can never be delivered now; received in-order data stays readable */
-	ust__pq_purge(&st->pools, &tcb->sndq);
+	ust__tcp_sndq_purge(st, tcb);
 	free(tcb->sb);
 	tcb->sb = NULL;
 	tp->rcvbuf_total -= tcb->oooq.bytes;
@@ -205,7 +205,7 @@ void ust__tcp_enter_time_wait(struct ust_stack *st, struct ust__tcb *tcb)
 	tcb->rto_at = 0;
 	tcb->flags &= ~UST_TF_PERSIST;
 	tcb->keep_at = st->now + 2 * tp->msl_ns;
-	ust__pq_purge(&st->pools, &tcb->sndq);
+	ust__tcp_sndq_purge(st, tcb);
 	ust__tcb_timer_update(st, tcb);
 	ust__tcb_wakeup(st, tcb);
 }

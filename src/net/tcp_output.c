@@ -41,13 +41,25 @@ uint32_t ust__tcp_rcv_window(struct ust_stack *st, const struct ust__tcb *tcb)
 }
 
 /* Copy len bytes of the send queue starting off bytes after SND.UNA. */
-static void sndq_copy(struct ust_stack *st, const struct ust__tcb *tcb, uint32_t off, uint8_t *dst, uint32_t len)
+static void sndq_copy(struct ust_stack *st, struct ust__tcb *tcb, uint32_t off, uint8_t *dst, uint32_t len)
 {
-	for (uint32_t t = tcb->sndq.head; t != UST_PKT_NONE && len;) {
+	uint32_t t = tcb->sndq.head;
+	uint32_t seq = tcb->snd_una + off;
+	if (tcb->sndq_hint && ust_seq_geq(seq, tcb->sndq_hint_seq)) {
+		t = tcb->sndq_hint - 1;
+		off = seq - tcb->sndq_hint_seq;
+	}
+	bool hinted = false;
+	while (t != UST_PKT_NONE && len) {
 		struct ust_pkt *p = ust__pq_deref(&st->pools, t);
 		if (off >= p->len) {
 			off -= p->len;
 		} else {
+			if (!hinted) {
+				tcb->sndq_hint = t + 1;
+				tcb->sndq_hint_seq = seq - off;
+				hinted = true;
+			}
 			uint32_t n = UST_MIN(p->len - off, len);
 			memcpy(dst, ust__pkt_data(&st->pools, p) + off, n);
 			dst += n;
@@ -64,16 +76,27 @@ void ust__tcp_sndq_drop(struct ust_stack *st, struct ust__tcb *tcb, uint32_t byt
 		struct ust_pkt *p = ust__pq_peek(&st->pools, &tcb->sndq);
 		if (!p)
 			return;
+		bool hint = tcb->sndq_hint == tcb->sndq.head + 1;
 		if (p->len <= bytes) {
 			bytes -= p->len;
 			ust__pq_pop(&st->pools, &tcb->sndq);
 			ust__pkt_free(&st->pools, p);
+			if (hint)
+				tcb->sndq_hint = 0;
 		} else {
 			ust_pkt_pull(p, bytes);
 			tcb->sndq.bytes -= bytes;
+			if (hint)
+				tcb->sndq_hint_seq += bytes;
 			bytes = 0;
 		}
 	}
+}
+
+void ust__tcp_sndq_purge(struct ust_stack *st, struct ust__tcb *tcb)
+{
+	ust__pq_purge(&st->pools, &tcb->sndq);
+	tcb->sndq_hint = 0;
 }
 
 /* Receiver SACK blocks from the out-of-order queue; the block holding the latest arrival first. */

@@ -8,7 +8,8 @@
 source "$(dirname "$0")/lib.sh"
 LOSS=${2:-0}
 SIZE=${TCPIO_SIZE:-$((100 * 1024 * 1024))}
-[[ $LOSS != 0 ]] && SIZE=${TCPIO_LOSS_SIZE:-$((8 * 1024 * 1024))}
+# under loss the transfer is smaller (recovery takes round trips and timeouts): 8 MiB at 1%, 4 MiB at 5%
+[[ $LOSS != 0 ]] && SIZE=${TCPIO_LOSS_SIZE:-$(((LOSS >= 5 ? 4 : 8) * 1024 * 1024))}
 LIMIT=$((LOSS >= 5 ? 50 : 40))
 setup_link
 [[ $LOSS != 0 ]] && lx_loss "$LOSS"
