@@ -8,7 +8,8 @@
 #   2. Linux iperf3 -> ustack-perf -s over TAP with offload, forward and -R, vs Linux-Linux veth
 #   3. GoNet's figure: N = 1, 10, 50, 100 concurrent clients each sending 4 KiB per connection
 #      (ustack-perf --rate -P N -n 4096 against ustack-perf --sink): two ustack stacks over a
-#      veth pair (AF_PACKET) vs the same program with --kernel on both sides over a veth pair
+#      veth pair (AF_PACKET) vs the same program with --kernel on both sides over a veth pair;
+#      also a ustack client over TAP against a kernel sink (TAP has no AF_PACKET block latency)
 #   4. 100,000 concurrent idle connections over a pair link: RSS per connection
 # The machine is a shared, noisy 2-core VM: compare within one run, not across runs.
 set -uo pipefail
@@ -84,6 +85,13 @@ for ((run = 1; run <= RUNS; run++)); do
 		ip netns exec "$K1" "$PERF" --kernel --rate -c 10.81.0.2 -p $((port + 100)) -P "$n" -n 4096 -t "$DUR" -J >"$T/r.json" 2>"$T/r.err"
 		add "rate_linux_$n" "$("$NS_PY" -c "import json,sys; print('%.0f' % json.load(open(sys.argv[1]))['connections_per_second'])" "$T/r.json" 2>/dev/null || echo nan)"
 		ns_stop "$NS_PID" 5 >/dev/null
+		# ustack client over TAP (no AF_PACKET block latency) -> Linux kernel sink
+		ns_bg "$TK" "$T/tsink.txt" "$PERF" --kernel --sink -p $((port + 50))
+		sleep 0.3
+		ip netns exec "$TK" "$PERF" --if tap:ut0 --ip 10.82.0.2/24 --rate -c 10.82.0.1 -p $((port + 50)) \
+			-P "$n" -n 4096 -t "$DUR" -J >"$T/r.json" 2>"$T/r.err"
+		add "rate_ustack_tap_$n" "$("$NS_PY" -c "import json,sys; print('%.0f' % json.load(open(sys.argv[1]))['connections_per_second'])" "$T/r.json" 2>/dev/null || echo nan)"
+		ns_stop "$NS_PID" 5 >/dev/null
 	done
 	# 4. 100k idle connections
 	"$PAIR" conns 100000 >"$T/conns.txt"
@@ -120,6 +128,7 @@ fig, ax = plt.subplots(figsize=(6, 4))
 ns = [1, 10, 50, 100]
 ax.plot(ns, [m.get("rate_ustack_%d" % n, 0) for n in ns], "o-", label="ustack (AF_PACKET over veth)")
 ax.plot(ns, [m.get("rate_linux_%d" % n, 0) for n in ns], "s-", label="Linux kernel (veth)")
+ax.plot(ns, [m.get("rate_ustack_tap_%d" % n, 0) for n in ns], "^-", label="ustack client over TAP -> Linux sink")
 ax.set_xlabel("concurrent clients"); ax.set_ylabel("connections/s (4 KiB each, median)")
 ax.set_xscale("log"); ax.legend(); ax.grid(alpha=0.3)
 ax.set_title("GoNet-style throughput: N clients sending 4 KiB")
