@@ -26,9 +26,15 @@ uint32_t ust__tcp_unsent(const struct ust__tcb *tcb)
 
 uint32_t ust__tcp_rcv_window(struct ust_stack *st, const struct ust__tcb *tcb)
 {
-	(void)st;
 	uint64_t used = tcb->rcvq.bytes + tcb->oooq.bytes;
 	uint32_t space = used >= tcb->rcvbuf ? 0 : (uint32_t)(tcb->rcvbuf - used);
+	/* the frame pool is shared by every connection: stop offering new window when less
+	 * than an eighth of it is free, so queued data cannot starve the stack of buffers */
+	const struct ust_pool *pool = st->pools.small;
+	uint32_t free_bufs = ust_pool_available(pool), reserve = pool->count / 8;
+	uint64_t cap = (uint64_t)(free_bufs > reserve ? free_bufs - reserve : 0) * tcb->rcv_mss;
+	if (cap < space)
+		space = (uint32_t)cap;
 	/* receiver silly-window avoidance: don't offer slivers */
 	if (space < UST_MIN(tcb->rcvbuf / 4, (uint32_t)tcb->rcv_mss))
 		space = 0;
