@@ -364,6 +364,7 @@ void ust__tcp_output(struct ust_stack *st, struct ust__tcb *tcb)
 		if (tcb->sb && ust_seq_lt(tcb->snd_nxt, tcb->snd_max)) {
 			/* going back over the window (after an RTO): skip what the peer SACKed */
 			uint32_t hs, hl;
+			ust_tcp_sack_sent(tcb->sb, tcb->snd_max);	/* the board's HighData must be current */
 			if (ust_tcp_sack_next_hole(tcb->sb, tcb->snd_nxt, UINT32_MAX, &hs, &hl)) {
 				tcb->snd_nxt = hs;
 				sack_limit = hl;
