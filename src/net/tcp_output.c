@@ -280,6 +280,7 @@ int ust__tcp_send_range(struct ust_stack *st, struct ust__tcb *tcb, uint32_t seq
 		return 0;
 	ust__tcp(st)->c.retransmits++;
 	tcb->total_retrans++;
+	tcb->rtx_ms = ust__tcp_now_ms(st);
 	ust_tcp_rtt_timing_cancel(&tcb->rtt);
 	return ust__tcp_send_segment(st, tcb, seq, n, flags);
 }
@@ -406,6 +407,7 @@ void ust__tcp_output(struct ust_stack *st, struct ust__tcb *tcb)
 		if (retx) {
 			tp->c.retransmits++;
 			tcb->total_retrans++;
+			tcb->rtx_ms = ust__tcp_now_ms(st);
 			ust_tcp_rtt_timing_cancel(&tcb->rtt);
 		} else if (len && !(tcb->flags & UST_TF_TS)) {
 			ust_tcp_rtt_timing_start(&tcb->rtt, tcb->snd_nxt + len, st->now);

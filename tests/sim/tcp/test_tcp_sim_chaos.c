@@ -15,6 +15,7 @@
 #include "tcp_harness.h"
 
 static uint64_t rng = 88172645463325252ull;
+static uint32_t loss_pm = 30;	/* CHAOS_LOSS=per-mille to explore */
 
 static uint32_t rnd(void)
 {
@@ -31,9 +32,9 @@ static unsigned hook(struct sim *s, int dir, struct ust_pool *pool, struct ust_p
 	(void)pool;
 	(void)pkt;
 	uint32_t r = rnd() % 1000;
-	if (r < 30)
+	if (r < loss_pm)
 		return 0;
-	if (r < 60)
+	if (r < loss_pm + 30)
 		*delay_ns = (rnd() % 5) * SIM_MS;
 	if (r >= 990)
 		return 2;
@@ -99,10 +100,11 @@ static void chaos_run(uint64_t seed)
 			for (int k = 0; k < 2; k++) {
 				const struct ust__tcb *t = t2[k];
 				printf("  %c: %s una %u nxt %u max %u wnd %u cwnd %u sndq %llu rcv_nxt %u adv %u rcvq %llu ooo %u "
-				       "flags %#x rto_at %llu keep %llu sb %p\n", 'A' + k, ust__tcp_state_name(t->state), t->snd_una,
+				       "flags %#x rto_at %llu keep %llu sb %p retries %u retrans %u backoff %u last_rx %llu\n", 'A' + k, ust__tcp_state_name(t->state), t->snd_una,
 				       t->snd_nxt, t->snd_max, t->snd_wnd, t->cc.conn.cwnd, (unsigned long long)t->sndq.bytes,
 				       t->rcv_nxt, t->rcv_adv, (unsigned long long)t->rcvq.bytes, t->oooq.count, t->flags,
-				       (unsigned long long)t->rto_at, (unsigned long long)t->keep_at, (void *)t->sb);
+				       (unsigned long long)t->rto_at, (unsigned long long)t->keep_at, (void *)t->sb, t->retries,
+				       t->total_retrans, t->rtt.backoff, (unsigned long long)t->last_rx_ns);
 			}
 		}
 	}
@@ -163,6 +165,8 @@ static void chaos(void **state)
 {
 	(void)state;
 	const char *env = getenv("CHAOS_SEED");	/* explore other runs: CHAOS_SEED=n */
+	if (getenv("CHAOS_LOSS"))
+		loss_pm = (uint32_t)strtoul(getenv("CHAOS_LOSS"), NULL, 10);
 	if (env) {
 		chaos_run(strtoull(env, NULL, 10));
 		return;
