@@ -152,6 +152,7 @@ struct ust__tcb {
 	uint32_t rcv_tune_seq;		/* rcv_nxt at the tuning epoch */
 	uint32_t total_retrans;
 	uint32_t ooo_last;
+	uint32_t rtx_ms;		/* TSval of the last retransmission (Karn's rule for TS samples) */
 	uint32_t oow_ack_ms;		/* last ACK answering an invalid pure ACK (ACK-loop limit) */		/* seq of the last out-of-order segment (first SACK block) */
 	/* RFC 6675 scoreboard (dev-tcp's tcp_sack), allocated only while the peer SACKs data */
 	struct ust_tcp_sack_board *sb;

@@ -165,8 +165,11 @@ static void process_ack(struct ust_stack *st, struct ust__tcb *tcb, const struct
 		uint32_t acked = ack - tcb->snd_una;
 		uint32_t rtt_us = 0;
 		if ((tcb->flags & UST_TF_TS) && seg->opts.has_timestamp && seg->opts.ts_ecr) {
+			/* Karn's rule for timestamps: an echo of a transmission older than the last
+			 * retransmission may be the original's (a duplicate makes the receiver echo
+			 * it), which would measure the retransmission delay, not the path */
 			uint32_t ms = ust__tcp_now_ms(st) - seg->opts.ts_ecr;
-			if (ms < 600000u) {
+			if (ms < 600000u && (tcb->total_retrans == 0 || ust_ts_geq(seg->opts.ts_ecr, tcb->rtx_ms))) {
 				rtt_us = UST_MAX(ms * 1000u, 1u);
 				ust_tcp_rtt_sample_ts(&tcb->rtt, rtt_us, tcb->snd_max - tcb->snd_una, tcb->smss);
 			}

@@ -26,9 +26,15 @@ uint32_t ust__tcp_unsent(const struct ust__tcb *tcb)
 
 uint32_t ust__tcp_rcv_window(struct ust_stack *st, const struct ust__tcb *tcb)
 {
-	(void)st;
 	uint64_t used = tcb->rcvq.bytes + tcb->oooq.bytes;
 	uint32_t space = used >= tcb->rcvbuf ? 0 : (uint32_t)(tcb->rcvbuf - used);
+	/* the frame pool is shared by every connection: stop offering new window when less
+	 * than an eighth of it is free, so queued data cannot starve the stack of buffers */
+	const struct ust_pool *pool = st->pools.small;
+	uint32_t free_bufs = ust_pool_available(pool), reserve = pool->count / 8;
+	uint64_t cap = (uint64_t)(free_bufs > reserve ? free_bufs - reserve : 0) * tcb->rcv_mss;
+	if (cap < space)
+		space = (uint32_t)cap;
 	/* receiver silly-window avoidance: don't offer slivers */
 	if (space < UST_MIN(tcb->rcvbuf / 4, (uint32_t)tcb->rcv_mss))
 		space = 0;
@@ -297,6 +303,7 @@ int ust__tcp_send_range(struct ust_stack *st, struct ust__tcb *tcb, uint32_t seq
 		return 0;
 	ust__tcp(st)->c.retransmits++;
 	tcb->total_retrans++;
+	tcb->rtx_ms = ust__tcp_now_ms(st);
 	ust_tcp_rtt_timing_cancel(&tcb->rtt);
 	return ust__tcp_send_segment(st, tcb, seq, n, flags);
 }
@@ -381,6 +388,7 @@ void ust__tcp_output(struct ust_stack *st, struct ust__tcb *tcb)
 		if (tcb->sb && ust_seq_lt(tcb->snd_nxt, tcb->snd_max)) {
 			/* going back over the window (after an RTO): skip what the peer SACKed */
 			uint32_t hs, hl;
+			ust_tcp_sack_sent(tcb->sb, tcb->snd_max);	/* the board's HighData must be current */
 			if (ust_tcp_sack_next_hole(tcb->sb, tcb->snd_nxt, UINT32_MAX, &hs, &hl)) {
 				tcb->snd_nxt = hs;
 				sack_limit = hl;
@@ -422,6 +430,7 @@ void ust__tcp_output(struct ust_stack *st, struct ust__tcb *tcb)
 		if (retx) {
 			tp->c.retransmits++;
 			tcb->total_retrans++;
+			tcb->rtx_ms = ust__tcp_now_ms(st);
 			ust_tcp_rtt_timing_cancel(&tcb->rtt);
 		} else if (len && !(tcb->flags & UST_TF_TS)) {
 			ust_tcp_rtt_timing_start(&tcb->rtt, tcb->snd_nxt + len, st->now);
