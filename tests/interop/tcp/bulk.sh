@@ -13,10 +13,17 @@ SIZE=${TCPIO_SIZE:-$((100 * 1024 * 1024))}
 LIMIT=$((LOSS >= 5 ? 50 : 40))
 setup_link
 [[ $LOSS != 0 ]] && lx_loss "$LOSS"
+# Captures on the ustack side for the (smaller) lossy transfers, checked with tshark at the end
+# (100 MiB captures would only slow the test down; TCPIO_PCAP=1 captures those too).
+PC1=() PC2=()
+if [[ $LOSS != 0 || ${TCPIO_PCAP:-0} == 1 ]]; then
+	PC1=(--pcap "$T/srv.pcap")
+	PC2=(--pcap "$T/cli.pcap")
+fi
 mkdata "$T/data" "$SIZE"
 
 note "Linux nc -> ustack-nc -l over $LINK, $SIZE bytes, loss $LOSS%"
-us_bg srv "$NC" -v -d -l 9000
+us_bg srv "$NC" -v -d "${PC1[@]}" -l 9000
 srv=$US_PID
 us_wait_up "$T/srv.err"
 lx timeout "$LIMIT" nc -N "$US_IP" 9000 <"$T/data" || fail "Linux nc could not send (status $?)"
@@ -27,7 +34,12 @@ note "ustack-nc -> Linux nc -l over $LINK, $SIZE bytes, loss $LOSS%"
 NS_ERR="" ns_bg "$NS_L" "$T/lx.out" timeout "$LIMIT" nc -l "$LX_IP" 9001
 lpid=$NS_PID
 lx_wait_listen 9001 || fail "Linux nc -l did not start"
-us_t "$LIMIT" "$NC" "$LX_IP" 9001 <"$T/data" 2>"$T/cli.err" || { cat "$T/cli.err"; fail "ustack-nc client failed"; }
+us_t "$LIMIT" "$NC" "${PC2[@]}" "$LX_IP" 9001 <"$T/data" 2>"$T/cli.err" || { cat "$T/cli.err"; fail "ustack-nc client failed"; }
 wait_pid "$lpid" 20 || fail "Linux nc -l did not end"
 same "$T/data" "$T/lx.out" || fail "Linux received different bytes ($(stat -c %s "$T/lx.out") of $SIZE)"
+for f in "$T"/*.pcap; do
+	[[ -s $f ]] || continue
+	note "capture $(basename "$f"): tshark -z expert"
+	check_pcap "$f"
+done
 echo "PASS"
