@@ -153,6 +153,29 @@ static uint32_t sack_input(struct ust__tcb *tcb, const struct ust_tcp_repr *seg)
 	return ust_tcp_sack_update(tcb->sb, seg->ack, seg->opts.sack, seg->opts.sack_count, NULL);
 }
 
+/*
+ * RFC 3042 limited transmit: each of the first two duplicate ACKs lets one new segment out
+ * beyond cwnd (the peer's window permitting), so a small window still gets the three
+ * duplicate ACKs fast retransmit needs instead of waiting for the RTO.
+ */
+static void limited_transmit(struct ust_stack *st, struct ust__tcb *tcb)
+{
+	if (tcb->snd_nxt != tcb->snd_max || (tcb->flags & UST_TF_FIN_SENT))
+		return;
+	uint32_t out = tcb->snd_max - tcb->snd_una;
+	uint32_t unsent = tcb->sndq.bytes > out ? (uint32_t)tcb->sndq.bytes - out : 0;
+	uint32_t rwnd = tcb->snd_wnd > out ? tcb->snd_wnd - out : 0;
+	uint32_t len = UST_MIN(UST_MIN(unsent, rwnd), ust__tcp_eff_mss(tcb));
+	if (len == 0 || (len < ust__tcp_eff_mss(tcb) && len < unsent))
+		return;
+	if (ust__tcp_send_segment(st, tcb, tcb->snd_nxt, len, UST_TCP_ACK))
+		return;
+	tcb->snd_nxt += len;
+	tcb->snd_max = tcb->snd_nxt;
+	if (tcb->sb)
+		ust_tcp_sack_sent(tcb->sb, tcb->snd_max);
+}
+
 /* The ACK field of an acceptable segment (RFC 9293 3.10.7.4 fifth check). */
 static void process_ack(struct ust_stack *st, struct ust__tcb *tcb, const struct ust_tcp_repr *seg, uint32_t dlen,
 			bool fin)
@@ -221,6 +244,8 @@ static void process_ack(struct ust_stack *st, struct ust__tcb *tcb, const struct
 		if (tcb->flags & UST_TF_INRECOVERY) {
 			if (!sack)
 				ust_tcp_cc_on_dupack(&tcb->cc);
+		} else if (tcb->dupacks < UST_TCP_CC_DUPTHRESH && !(sack && tcb->sb && ust_tcp_sack_is_lost(tcb->sb, tcb->snd_una))) {
+			limited_transmit(st, tcb);
 		} else if ((tcb->dupacks >= UST_TCP_CC_DUPTHRESH ||
 			    (sack && tcb->sb && ust_tcp_sack_is_lost(tcb->sb, tcb->snd_una))) &&
 			   (!tcb->sb || ust_tcp_sack_may_enter_recovery(tcb->sb))) {
