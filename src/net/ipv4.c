@@ -271,7 +271,10 @@ int ust__ipv4_output(struct ust_stack *st, struct ust_pkt *pkt, const struct ust
 	}
 	uint32_t mtu = hop.broadcast || hop.loopback ? st->mtu : ust__ipv4_path_mtu(st, tx->dst);
 
-	if (total <= mtu) {
+	/* a TCP big segment for a TSO backend goes out whole: the device cuts it (added by tcpsm) */
+	bool gso = (pkt->flags & UST_PKT_F_GSO_TCPV4) && (st->be->features & UST_BACKEND_F_TSO) &&
+		   pool == small && !hop.broadcast && !hop.loopback;
+	if (total <= mtu || gso) {
 		h.total_len = (uint16_t)total;
 		uint8_t *ph;
 		if (pool == small && pkt->head >= UST_IPV4_HDR_LEN + UST_ETH_HDR_LEN) {

@@ -14,12 +14,15 @@
 
 #include <arpa/inet.h>
 #include <errno.h>
+#include <fcntl.h>
+#include <sys/stat.h>
 #include <stdlib.h>
 #include <string.h>
 #include <unistd.h>
 
-enum { OPT_ECHO = UST_TOOL_OPT_FIRST_FREE };
+enum { OPT_ECHO = UST_TOOL_OPT_FIRST_FREE, OPT_KEEPALIVE, OPT_RESET };
 #define TAG_STDIN 1u
+#define TAG_STDOUT 2u
 
 static void usage(FILE *f)
 {
@@ -34,6 +37,11 @@ static void usage(FILE *f)
 	      "  -q SECONDS     after EOF on stdin, quit after SECONDS (default: keep running\n"
 	      "                 for UDP, half-close and wait for the peer for TCP)\n"
 	      "  -v             report peers and each datagram/connection on stderr\n"
+	      "  -N             TCP: shut down the write side after EOF on stdin (the default)\n"
+	      "  -w SECONDS     TCP: give up a connect, or end an idle connection, after SECONDS\n"
+	      "  --keepalive IDLE,INTVL,CNT  TCP: SO_KEEPALIVE with these TCP_KEEPIDLE,\n"
+	      "                 TCP_KEEPINTVL (seconds) and TCP_KEEPCNT\n"
+	      "  --reset        TCP: on EOF on stdin abort the connection (RST, SO_LINGER 0)\n"
 	      "  --echo         send everything received back to its sender (implies -d)\n"
 	      "Signals: SIGINT/SIGTERM stop cleanly (exit 0).\n", f);
 	ust_tool_common_usage(f);
@@ -44,13 +52,15 @@ static int parse_args(struct nc *nc, int argc, char **argv)
 	static const struct option longopts[] = {
 		UST_TOOL_COMMON_LONGOPTS,
 		{ "echo", no_argument, NULL, OPT_ECHO },
+		{ "keepalive", required_argument, NULL, OPT_KEEPALIVE },
+		{ "reset", no_argument, NULL, OPT_RESET },
 		{ NULL, 0, NULL, 0 },
 	};
 	struct ust_tool *t = &nc->tool;
 	int opt, npos;
 
 	opterr = 0;
-	while ((opt = getopt_long(argc, argv, ":ulp:kdq:v", longopts, NULL)) != -1) {
+	while ((opt = getopt_long(argc, argv, ":ulp:kdq:vNw:", longopts, NULL)) != -1) {
 		int rc = ust_tool_common_option(t, opt, optarg);
 
 		if (rc < 0)
@@ -81,6 +91,25 @@ static int parse_args(struct nc *nc, int argc, char **argv)
 			break;
 		case 'v':
 			nc->verbose = true;
+			break;
+		case 'N':
+			nc->shut_net = true;
+			break;
+		case 'w':
+			if (ust_tool_parse_seconds(t, "-w", optarg, 0.001, 86400, &nc->wait_ns) < 0)
+				return -1;
+			break;
+		case OPT_KEEPALIVE:
+			if (sscanf(optarg, "%d,%d,%d", &nc->ka_idle, &nc->ka_intvl, &nc->ka_cnt) != 3 ||
+			    nc->ka_idle < 1 || nc->ka_intvl < 1 || nc->ka_cnt < 1 || nc->ka_idle > 86400 ||
+			    nc->ka_intvl > 86400 || nc->ka_cnt > 127) {
+				ust_tool_error(t, "--keepalive: '%s' is not IDLE,INTVL,CNT (seconds, seconds, count)",
+					       optarg);
+				return -1;
+			}
+			break;
+		case OPT_RESET:
+			nc->reset_on_eof = true;
 			break;
 		case OPT_ECHO:
 			nc->echo = true;
@@ -126,10 +155,34 @@ static int parse_args(struct nc *nc, int argc, char **argv)
 	return 0;
 }
 
+int nc_flush_stdout(struct nc *nc)
+{
+	while (nc->in_off < nc->in_len) {
+		ssize_t n = write(nc->out_fd, nc->in + nc->in_off, nc->in_len - nc->in_off);
+
+		if (n < 0) {
+			if (errno == EINTR)
+				continue;
+			if (errno == EAGAIN)
+				return 0;	/* the loop watches stdout for EPOLLOUT */
+			ust_tool_error(&nc->tool, "stdout: %s", strerror(errno));
+			return -1;
+		}
+		nc->in_off += (size_t)n;
+	}
+	nc->in_len = nc->in_off = 0;
+	return 0;
+}
+
 int nc_write_stdout(struct nc *nc, const uint8_t *buf, size_t len)
 {
+	if (nc->out_nonblock && buf == nc->in && nc->in_len == 0) {
+		nc->in_len = len;
+		nc->in_off = 0;
+		return nc_flush_stdout(nc);
+	}
 	while (len) {
-		ssize_t n = write(STDOUT_FILENO, buf, len);
+		ssize_t n = write(nc->out_fd, buf, len);
 
 		if (n < 0) {
 			if (errno == EINTR)
@@ -184,6 +237,39 @@ static void read_stdin(struct nc *nc, uint64_t now)
 	nc->ops->flush(nc);
 }
 
+/*
+ * TCP: a pipe or FIFO on stdout is reopened non-blocking through /proc (a new open file
+ * description, so the flag does not leak to whoever shares the pipe). Anything else (a file,
+ * a terminal, a socket) stays blocking: those do not stall for long.
+ */
+static void setup_stdout(struct nc *nc)
+{
+	struct stat sb;
+	int fd;
+
+	nc->out_fd = STDOUT_FILENO;
+	if (nc->udp || fstat(STDOUT_FILENO, &sb) < 0 || !S_ISFIFO(sb.st_mode))
+		return;
+	fd = open("/proc/self/fd/1", O_WRONLY | O_NONBLOCK | O_CLOEXEC);
+	if (fd < 0)
+		return;
+	nc->out_fd = fd;
+	nc->out_nonblock = true;
+}
+
+static void update_stdout_watch(struct nc *nc)
+{
+	bool want = nc->out_nonblock && nc->in_off < nc->in_len;
+
+	if (want == nc->out_watched)
+		return;
+	if (want)
+		ust_tool_watch_fd(&nc->tool, nc->out_fd, EPOLLOUT, TAG_STDOUT);
+	else
+		ust_tool_unwatch_fd(&nc->tool, nc->out_fd);
+	nc->out_watched = want;
+}
+
 /* Watch stdin only while the transport can take data, so a readable stdin cannot spin us. */
 static void update_stdin_watch(struct nc *nc, bool want)
 {
@@ -201,6 +287,8 @@ static int run(struct nc *nc)
 {
 	struct ust_tool_event ev[4];
 
+	setup_stdout(nc);
+	nc->last_activity = ust_now();
 	if (nc->ops->open(nc) < 0)
 		return UST_TOOL_EXIT_RUNTIME;
 	print_ready(nc);
@@ -217,6 +305,24 @@ static int run(struct nc *nc)
 		nc->ops->poll(nc);
 		if (nc->done)
 			break;
+		update_stdout_watch(nc);
+		if (nc->wait_ns && !nc->udp && (!nc->listen || nc->connected)) {
+			uint64_t idle_end = nc->last_activity + nc->wait_ns;
+
+			if (ust_now() >= idle_end) {
+				if (!nc->connected) {
+					char a[INET_ADDRSTRLEN];
+
+					inet_ntop(AF_INET, &nc->raddr.sin_addr, a, sizeof(a));
+					ust_tool_error(&nc->tool, "connect to %s port %u: %s", a,
+						       (unsigned)ntohs(nc->raddr.sin_port), strerror(ETIMEDOUT));
+					nc->failed = true;
+				}
+				break;
+			}
+			if (idle_end < until)
+				until = idle_end;
+		}
 		want_stdin = !nc->no_stdin && !nc->stdin_eof && nc->out_len == 0 && nc->ops->can_send(nc);
 		update_stdin_watch(nc, want_stdin);
 		if (want_stdin && (!nc->stdin_pollable || nc->stdin_readable)) {
@@ -231,11 +337,26 @@ static int run(struct nc *nc)
 			until = ust_now() + 1000000ull;
 		int n = ust_tool_wait(&nc->tool, until, ev, 4);
 
-		for (int i = 0; i < n; i++)
+		for (int i = 0; i < n; i++) {
 			if (ev[i].tag == TAG_STDIN)
 				nc->stdin_readable = true;
+			if (ev[i].tag == TAG_STDOUT && nc_flush_stdout(nc) < 0)
+				nc->failed = nc->done = true;
+		}
 	}
 	nc->ops->close(nc);
+	if (nc->out_watched)
+		ust_tool_unwatch_fd(&nc->tool, nc->out_fd);
+	if (nc->out_nonblock) {
+		/* what the consumer has not taken yet: finish it blocking */
+		int fl = fcntl(nc->out_fd, F_GETFL);
+
+		if (fl >= 0)
+			fcntl(nc->out_fd, F_SETFL, fl & ~O_NONBLOCK);
+		if (nc->in_off < nc->in_len && nc_flush_stdout(nc) < 0)
+			nc->failed = true;
+		close(nc->out_fd);
+	}
 	if (nc->verbose)
 		fprintf(stderr, "%s: sent %llu bytes in %llu writes, received %llu bytes in %llu reads\n",
 			nc->tool.prog, (unsigned long long)nc->bytes_out, (unsigned long long)nc->chunks_out,

@@ -40,6 +40,10 @@ struct nc {
 	uint16_t lport;			/* -p / -l PORT (host order), 0: any */
 	struct sockaddr_in raddr;	/* client: HOST PORT */
 	uint64_t quit_after_ns;
+	uint64_t wait_ns;		/* -w: connect / idle timeout, 0: none */
+	bool shut_net;			/* -N: shut down the write side on stdin EOF (TCP: default) */
+	bool reset_on_eof;		/* --reset: on stdin EOF abort with RST (SO_LINGER 0) */
+	int ka_idle, ka_intvl, ka_cnt;	/* --keepalive IDLE,INTVL,CNT (0: off) */
 	/* state */
 	int sd;				/* data socket */
 	int lsd;			/* TCP listening socket */
@@ -52,7 +56,17 @@ struct nc {
 	size_t out_len, out_off;
 	uint8_t *in;			/* receive buffer */
 	uint64_t bytes_in, bytes_out, chunks_in, chunks_out;
+	/* TCP: stdout as a non-blocking fd (a pipe reopened through /proc), so a slow consumer
+	 * never blocks the stack: what it cannot take waits in in[in_off, in_len) and the
+	 * socket is not read meanwhile (the receive window closes, the peer probes it). */
+	int out_fd;			/* fd written to: STDOUT_FILENO or the non-blocking reopen */
+	bool out_nonblock, out_watched;
+	size_t in_len, in_off;
+	uint64_t last_activity;		/* ust_now() of the last byte moved (for -w) */
 };
+
+/* Write what the (non-blocking) stdout takes of in[in_off, in_len); -1 on error. */
+int nc_flush_stdout(struct nc *nc);
 
 /* Write all of buf to stdout; -1 after printing the error. */
 int nc_write_stdout(struct nc *nc, const uint8_t *buf, size_t len);

@@ -4,6 +4,7 @@
  * connection (with -k, accept the next one when it ends). EOF on stdin half-closes
  * (shutdown SHUT_WR); the peer's EOF ends the program, like nc -N.
  */
+#include <arpa/inet.h>
 #include <errno.h>
 #include <string.h>
 
@@ -11,11 +12,28 @@
 
 static void tcp_fail(struct nc *nc, const char *what)
 {
-	char a[32];
+	char a[INET_ADDRSTRLEN];
 
-	ust_tool_error(&nc->tool, "%s %s: %s", what, ust_tool_addr_str(&nc->peer, a, sizeof(a)),
+	/* OpenBSD nc's wording: "connect to 10.0.0.1 port 9: Connection refused" */
+	inet_ntop(AF_INET, &nc->peer.sin_addr, a, sizeof(a));
+	ust_tool_error(&nc->tool, "%s %s port %u: %s", what, a, (unsigned)ntohs(nc->peer.sin_port),
 		       strerror(errno));
 	nc->failed = nc->done = true;
+}
+
+/* --keepalive: set on the listener too, so accepted connections inherit SO_KEEPALIVE. */
+static void tcp_keepalive(struct nc *nc, int sd)
+{
+	struct ust_stack *st = nc->tool.stack;
+	int one = 1;
+
+	if (!nc->ka_idle)
+		return;
+	if (ust_setsockopt(st, sd, SOL_SOCKET, SO_KEEPALIVE, &one, sizeof(one)) < 0 ||
+	    ust_setsockopt(st, sd, IPPROTO_TCP, TCP_KEEPIDLE, &nc->ka_idle, sizeof(int)) < 0 ||
+	    ust_setsockopt(st, sd, IPPROTO_TCP, TCP_KEEPINTVL, &nc->ka_intvl, sizeof(int)) < 0 ||
+	    ust_setsockopt(st, sd, IPPROTO_TCP, TCP_KEEPCNT, &nc->ka_cnt, sizeof(int)) < 0)
+		ust_tool_error(&nc->tool, "keepalive options: %s", strerror(errno));
 }
 
 static int tcp_open(struct nc *nc)
@@ -55,6 +73,7 @@ static int tcp_open(struct nc *nc)
 		return -1;
 	}
 	nc->peer = nc->raddr;
+	tcp_keepalive(nc, nc->sd);
 	if (ust_connect(st, nc->sd, (struct sockaddr *)&nc->raddr, sizeof(nc->raddr)) < 0 &&
 	    errno != EINPROGRESS) {
 		tcp_fail(nc, "connect to");
@@ -78,6 +97,8 @@ static void tcp_accept(struct nc *nc)
 	if (sd < 0)
 		return;
 	nc->sd = sd;
+	tcp_keepalive(nc, sd);
+	nc->last_activity = ust_now();
 	nc->have_peer = nc->connected = true;
 	nc->peer_eof = false;
 	if (nc->verbose)
@@ -106,6 +127,7 @@ static void tcp_connected(struct nc *nc)
 	}
 	ust_epoll_ctl(st, nc->epd, EPOLL_CTL_MOD, nc->sd, &ev);
 	nc->have_peer = nc->connected = true;
+	nc->last_activity = ust_now();
 }
 
 /*
@@ -152,10 +174,23 @@ static void tcp_flush(struct nc *nc)
 		}
 		nc->out_off += (size_t)n;
 		nc->bytes_out += (uint64_t)n;
+		nc->last_activity = ust_now();
 	}
 	if (nc->out_off >= nc->out_len && nc->out_len) {
 		nc->chunks_out++;
 		nc->out_len = nc->out_off = 0;
+	}
+	if (nc->connected && nc->stdin_eof && nc->out_len == 0 && !nc->echo && nc->reset_on_eof) {
+		/* --reset: abort (RST) instead of a FIN */
+		struct linger lg = { .l_onoff = 1, .l_linger = 0 };
+
+		ust_setsockopt(nc->tool.stack, nc->sd, SOL_SOCKET, SO_LINGER, &lg, sizeof(lg));
+		ust_epoll_ctl(nc->tool.stack, nc->epd, EPOLL_CTL_DEL, nc->sd, NULL);
+		ust_close(nc->tool.stack, nc->sd);
+		nc->sd = -1;
+		nc->connected = false;
+		nc->done = true;
+		return;
 	}
 	if (nc->connected && nc->stdin_eof && nc->out_len == 0 && !nc->echo && !nc->shut_wr) {
 		ust_shutdown(nc->tool.stack, nc->sd, SHUT_WR);
@@ -170,11 +205,13 @@ static void tcp_read(struct nc *nc)
 {
 	struct ust_stack *st = nc->tool.stack;
 
-	/* Echo reads only into an empty out[]: the peer's window then throttles it. */
-	while (nc->connected && !nc->done && (!nc->echo || nc->out_len == 0)) {
+	/* Echo reads only into an empty out[]: the peer's window then throttles it. Likewise
+	 * nothing is read while stdout has not taken the last chunk. */
+	while (nc->connected && !nc->done && (!nc->echo || nc->out_len == 0) && nc->in_len == 0) {
 		ssize_t n = ust_read(st, nc->sd, nc->echo ? nc->out : nc->in, NC_BUF);
 
 		if (n > 0) {
+			nc->last_activity = ust_now();
 			nc->bytes_in += (uint64_t)n;
 			nc->chunks_in++;
 			if (nc->echo) {

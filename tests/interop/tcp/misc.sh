@@ -1,0 +1,73 @@
+#!/usr/bin/env bash
+# TCP timers and limits against Linux over LINK ($1):
+#   keepalive: ustack-nc --keepalive 1,1,3 holds an idle connection to a Linux peer; the peer
+#              then vanishes (nftables drops everything TCP it receives): ustack-nc must report
+#              "Connection timed out" (ETIMEDOUT) and exit 1; its counters show the probes
+#   backlog:   40 Linux connects to a ustack-nc -l (listen backlog 8) that accepts one
+#              connection and never the others: nothing crashes, the tool exits 0 on SIGTERM,
+#              its counters show the refused/queued excess
+source "$(dirname "$0")/lib.sh"
+setup_link
+PY=$NS_PY
+
+note "keepalive: idle connection, then the Linux peer vanishes"
+NS_ERR="$T/ka.err" ns_bg "$NS_L" "$T/ka.out" "$PY" -c "
+import socket, time
+l = socket.socket(); l.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
+l.bind(('$LX_IP', 9200)); l.listen(1); l.settimeout(20)
+c, _ = l.accept(); print('accepted', flush=True); time.sleep(30)"
+kpid=$NS_PID
+lx_wait_listen 9200 || fail "python server did not start"
+us_bg kanc "$NC" -v -d --stats --keepalive 1,1,3 "$LX_IP" 9200
+nc_pid=$US_PID
+ns_wait_for "$T/ka.out" accepted 10 || { cat "$T/kanc.err"; fail "no connection"; }
+sleep 2	# a couple of keepalive probes answered by Linux first
+lx nft add table inet tcpio && lx nft add chain inet tcpio input '{ type filter hook input priority 0; }' &&
+	lx nft add rule inet tcpio input meta l4proto tcp drop || fail "nft drop rule"
+wait_pid "$nc_pid" 30
+rc=$?
+[[ $rc == 1 ]] || { cat "$T/kanc.err"; fail "ustack-nc exit status $rc after the peer vanished, expected 1"; }
+grep -q "Connection timed out" "$T/kanc.err" || { cat "$T/kanc.err"; fail "no 'Connection timed out'"; }
+probes=$(grep -oE "tcp.keepalive_probes [0-9]+" "$T/kanc.err" | awk '{print $2}')
+tmo=$(grep -oE "tcp.keepalive_timeouts [0-9]+" "$T/kanc.err" | awk '{print $2}')
+echo "  keepalive probes ${probes:-0}, keepalive timeouts ${tmo:-0}"
+[[ ${probes:-0} -ge 3 && ${tmo:-0} -ge 1 ]] || { cat "$T/kanc.err"; fail "counters do not show the keepalive probes and timeout"; }
+kill "$kpid" 2>/dev/null
+lx nft flush ruleset
+
+note "backlog: 40 connects to a listener that accepts one"
+# -k: the listener stays open, but ustack-nc serves one connection at a time
+us_bg bl "$NC" -v -d -k --stats -l 9300
+bpid=$US_PID
+us_wait_up "$T/bl.err"
+lx "$PY" -c "
+import socket, errno
+ok = fail = 0
+socks = []
+for i in range(40):
+    s = socket.socket(); s.setblocking(False)
+    e = s.connect_ex(('$US_IP', 9300))
+    socks.append(s)
+import select, time
+deadline = time.time() + 4
+pending = list(socks)
+while pending and time.time() < deadline:
+    _, w, _ = select.select([], pending, [], 0.2)
+    for s in w:
+        pending.remove(s)
+        if s.getsockopt(socket.SOL_SOCKET, socket.SO_ERROR) == 0: ok += 1
+        else: fail += 1
+print('connected', ok, 'failed', fail, 'pending', len(pending))
+" >"$T/bl.py" 2>&1 || { cat "$T/bl.py"; fail "python client failed"; }
+cat "$T/bl.py"
+kill -0 "$bpid" 2>/dev/null || { cat "$T/bl.err"; fail "ustack-nc died under the connect burst"; }
+ns_stop "$bpid" 10 || { cat "$T/bl.err"; fail "ustack-nc -l did not exit 0 after SIGTERM"; }
+grep -q "connection from" "$T/bl.err" || fail "the first connection was not accepted"
+over=0
+for c in rx_listen_overflow rx_syn_queue_full syncookies_sent; do
+	v=$(grep -oE "tcp.$c [0-9]+" "$T/bl.err" | awk '{print $2}')
+	echo "  tcp.$c ${v:-0}"
+	over=$((over + ${v:-0}))
+done
+[[ $over -gt 0 ]] || { cat "$T/bl.err"; fail "no overflow counted for 40 connects to a backlog of 8"; }
+echo "PASS"
