@@ -13,7 +13,10 @@
 #                            (a ustack program in NS then attaches with --if tap:DEV)
 #   ns_veth NS1 DEV1 CIDR1 NS2 DEV2 [CIDR2]
 #                            veth pair across two namespaces; CIDR2 "" leaves DEV2 without
-#                            an address (for a ustack program on --if afpacket:DEV2);
+#                            an address (for a ustack program on --if afpacket:DEV2); then
+#                            DEV1 gets TSO/GSO off, because the kernel would hand its
+#                            unsegmented 64 KB TCP frames to the AF_PACKET ring, which
+#                            truncates them (counted as rx_truncated, but TCP stalls);
 #                            NS_VETH_TX_OFF=1 turns tx checksum offload off on both ends
 #                            (by default the kernel hands AF_PACKET readers partial checksums,
 #                            as it does on real veth/virtio links)
@@ -84,6 +87,7 @@ ns_veth() {
 	ip -n "$ns1" link add "$dev1" type veth peer name "$dev2" netns "$ns2" || return 1
 	[[ -n $cidr1 ]] && ip -n "$ns1" addr add "$cidr1" dev "$dev1"
 	[[ -n $cidr2 ]] && ip -n "$ns2" addr add "$cidr2" dev "$dev2"
+	[[ -z $cidr2 ]] && ip netns exec "$ns1" ethtool -K "$dev1" tso off gso off >/dev/null 2>&1
 	if [[ ${NS_VETH_TX_OFF:-0} == 1 ]]; then
 		ip netns exec "$ns1" ethtool -K "$dev1" tx off >/dev/null 2>&1 || true
 		ip netns exec "$ns2" ethtool -K "$dev2" tx off >/dev/null 2>&1 || true

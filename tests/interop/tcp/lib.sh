@@ -55,7 +55,6 @@ setup_link() {
 		NS_U=$(ns_name u)
 		ns_add "$NS_U" || fail "cannot create namespace $NS_U"
 		ns_veth "$NS_L" vl "$LX_IP/24" "$NS_U" vu "" || fail "cannot create veth pair"
-		ip netns exec "$NS_L" ethtool -K vl tso off gso off >/dev/null 2>&1
 		US_IF=afpacket:vu
 		;;
 	*) fail "unknown link '$LINK' (tap, tapnooff or afpacket)" ;;
