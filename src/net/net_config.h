@@ -9,6 +9,9 @@
 #define UST_NET_BIG_BUF_SIZE (65536u + 512u)	/* one reassembled or big outgoing datagram + headroom */
 #define UST_NET_BIG_BUF_COUNT 48u		/* big buffers per stack (reassembly + big sends + queued) */
 #define UST_NET_HEADROOM 128u			/* headroom in both pools */
+/* The frame pool of a TAP stack with offload (ust_stack_create): 64 KiB TSO/GRO frames. */
+#define UST_NET_OFFLOAD_BUF_SIZE (65536u + UST_NET_HEADROOM)	/* a multiple of 64, as pools want */
+#define UST_NET_OFFLOAD_BUF_COUNT 1024u
 
 /* --- ARP --- */
 #define UST_ARP_TABLE_SIZE 256u			/* entries (incomplete + resolved) */
