@@ -165,7 +165,7 @@ unsigned ust_backend_rx(struct ust_backend *be, struct ust_pkt **pkts, unsigned 
  * the buffer. A zero result is sent as 0xffff, the same value for TCP and the only correct
  * one for UDP, as Linux does.
  */
-static void finish_checksum(const struct ust_pool *pool, struct ust_pkt *pkt)
+void ust__backend_finish_csum(const struct ust_pool *pool, struct ust_pkt *pkt)
 {
 	uint32_t start = pkt->csum_start;
 	uint32_t field = start + pkt->csum_offset;
@@ -198,7 +198,7 @@ void ust_backend_tx(struct ust_backend *be, struct ust_pkt **pkts, unsigned n, u
 		struct ust_pkt *pkt = pkts[i];
 		if (!csum_offload &&
 		    (pkt->flags & (UST_PKT_F_CSUM_PARTIAL | UST_PKT_F_GSO_TCPV4)) == UST_PKT_F_CSUM_PARTIAL)
-			finish_checksum(be->pool, pkt);
+			ust__backend_finish_csum(be->pool, pkt);
 		be->counters.tx_packets++;
 		be->counters.tx_bytes += pkt->len;
 		if (be->pcap != NULL)

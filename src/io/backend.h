@@ -130,12 +130,20 @@ struct ust_pair_config {
 	void *impair_arg;
 	const struct ust_link_stage_ops *stage_ops;	/* optional: e.g. an emulator instance */
 	void *stage;
+	/* Big segments, the way veth carries them: both ends report CSUM_OFFLOAD | TSO | GRO,
+	 * a GSO_TCPV4 frame of up to 64 KiB crosses whole and arrives as a GRO'ed frame (GSO
+	 * flag and gso_size kept), and a CSUM_PARTIAL frame arrives CSUM_VALID (memory does not
+	 * corrupt). With an impair hook or a stage, which may change bytes, the checksum is
+	 * finished in software before the frame enters the link and the receiver verifies it.
+	 * Both pools need buffers of at least 65536 bytes after the headroom, else -EINVAL. */
+	bool offload;
 };
 
 /*
  * Two backends joined in memory: what a sends, b receives, and back. Frames are copied into
- * the receiver's pool (the two may share one). Both ends must be closed with
- * ust_backend_close; the link is freed with the second.
+ * the receiver's pool (the two may share one: then a frame nobody else holds a reference to
+ * is handed over instead of copied, unless an impair hook is set). Both ends must be closed
+ * with ust_backend_close; the link is freed with the second.
  */
 int ust_pair_create(struct ust_backend **a, struct ust_backend **b, struct ust_pool *pool_a,
 		    struct ust_pool *pool_b, const struct ust_pair_config *cfg);

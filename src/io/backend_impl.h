@@ -22,6 +22,8 @@
 /* Zeroed backend with pool set and name copied (truncated to fit); NULL on ENOMEM. */
 struct ust_backend *ust__backend_alloc(struct ust_pool *pool, const char *name);
 
+/* Complete a CSUM_PARTIAL frame's L4 checksum in software (backend.c) and clear the flag. */
+void ust__backend_finish_csum(const struct ust_pool *pool, struct ust_pkt *pkt);
 /* A frame ops->tx could not send: dropped (link full, refused) or an error. Does not free. */
 void ust__backend_tx_fail(struct ust_backend *be, const struct ust_pkt *pkt, bool error);
 

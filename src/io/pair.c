@@ -28,6 +28,7 @@
 #define PAIR_MTU_DEFAULT 1500u
 #define PAIR_QUEUE_LIMIT_DEFAULT 4096u
 #define PAIR_VLAN_LEN 4u
+#define PAIR_BIG_FRAME 65536u	/* data room a buffer needs with offload (big segments) */
 
 /* Frames of one direction in the receiver's pool, linked through pkt->next. */
 struct due_queue {
@@ -138,19 +139,64 @@ static struct ust_pkt *copy_frame(struct ust_backend *receiver, const struct ust
 	return pkt;
 }
 
+/*
+ * The frame the receiver gets: the sender's own buffer when both ends share a pool, nobody
+ * else holds it and no hook may change its bytes (a hand-over: the caller frees its
+ * reference after tx, leaving ours), else a copy. Offload metadata crosses an offload link
+ * the way a virtio-net header carries it over TAP; anything else arrives as a plain frame.
+ */
+static struct ust_pkt *receiver_frame(struct ust_backend *be, struct pair_link *link, int d,
+				      struct ust_pkt *pkt)
+{
+	struct ust_backend *receiver = link->end[1 - d];
+	struct ust_pkt *rx;
+	if (be->pool == receiver->pool && link->cfg.impair == NULL && !ust_pkt_shared(pkt)) {
+		ust_pkt_ref(pkt);
+		rx = pkt;
+		rx->next = UST_PKT_NONE;
+		rx->l3_offset = rx->l4_offset = 0;
+		rx->timestamp = rx->user = 0;
+	} else {
+		rx = copy_frame(receiver, be->pool, pkt);
+		if (rx == NULL)
+			return NULL;
+	}
+	uint16_t flags = pkt->flags;
+	rx->flags = 0;
+	rx->csum_start = rx->csum_offset = rx->gso_size = 0;
+	if (!link->cfg.offload)
+		return rx;
+	if ((flags & UST_PKT_F_GSO_TCPV4) != 0) {
+		rx->flags |= UST_PKT_F_GSO_TCPV4;
+		rx->gso_size = pkt->gso_size;
+	}
+	if ((flags & UST_PKT_F_CSUM_PARTIAL) != 0) {
+		rx->flags |= UST_PKT_F_CSUM_PARTIAL;
+		rx->csum_start = pkt->csum_start;
+		rx->csum_offset = pkt->csum_offset;
+		if (link->cfg.impair != NULL || link->cfg.stage_ops != NULL)
+			ust__backend_finish_csum(receiver->pool, rx);	/* bytes may change on the way */
+		else
+			rx->flags |= UST_PKT_F_CSUM_VALID;
+	}
+	return rx;
+}
+
 static void pair_send_one(struct ust_backend *be, struct pair_link *link, int d,
-			  const struct ust_pkt *pkt, uint64_t now)
+			  struct ust_pkt *pkt, uint64_t now)
 {
 	struct ust_backend *receiver = link->end[1 - d];
 	struct ust_pool *rx_pool = link->pool[1 - d];
 	struct due_queue *q = &link->queue[d];
+	/* a big segment may be as long as an IPv4 datagram can be */
+	uint32_t max_ip = link->cfg.offload && (pkt->flags & UST_PKT_F_GSO_TCPV4) != 0 ? 65535u : link->cfg.mtu;
 
-	if (receiver == NULL || pkt->len > link->cfg.mtu + UST_ETH_HDR_LEN + PAIR_VLAN_LEN ||
+	if (receiver == NULL || pkt->len > max_ip + UST_ETH_HDR_LEN + PAIR_VLAN_LEN ||
 	    q->count >= link->cfg.queue_limit) {
 		ust__backend_tx_fail(be, pkt, false);
 		return;
 	}
-	struct ust_pkt *copy = copy_frame(receiver, be->pool, pkt);
+	struct ust_pkt *copy = receiver_frame(be, link, d, pkt);
 	if (copy == NULL)
 		return;
 
@@ -267,6 +313,9 @@ int ust_pair_create(struct ust_backend **a, struct ust_backend **b, struct ust_p
 		cfg = &defaults;
 	if (cfg->stage_ops != NULL && (cfg->stage_ops->input == NULL || cfg->stage_ops->output == NULL))
 		return -EINVAL;
+	if (cfg->offload && (pool_a->buf_size - pool_a->headroom < PAIR_BIG_FRAME ||
+			     pool_b->buf_size - pool_b->headroom < PAIR_BIG_FRAME))
+		return -EINVAL;
 
 	struct pair_link *link = calloc(1, sizeof(*link));
 	struct ust_backend *ea = ust__backend_alloc(pool_a, "pair:a");
@@ -295,7 +344,9 @@ int ust_pair_create(struct ust_backend **a, struct ust_backend **b, struct ust_p
 		ends[i]->ops = &ust__pair_ops;
 		ends[i]->priv = link;
 		ends[i]->mtu = link->cfg.mtu;
-		ends[i]->features = 0;
+		ends[i]->features = cfg->offload ? UST_BACKEND_F_CSUM_OFFLOAD | UST_BACKEND_F_TSO |
+							   UST_BACKEND_F_GRO
+						 : 0;
 	}
 	*a = ea;
 	*b = eb;
