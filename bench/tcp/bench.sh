@@ -3,9 +3,11 @@
 #   bash bench/tcp/bench.sh [RUNS]      (default 3 runs of each; medians reported)
 # Writes bench/tcp/results.txt (every run), bench/tcp/results.csv (medians) and the plots
 # bench/tcp/throughput.png and bench/tcp/rate.png. Measures:
-#   1. single-flow bulk: ustack -> ustack over an in-memory pair link (bench_tcp_pair bulk)
-#      vs Linux iperf3 -> Linux over a veth pair; throughput and per CPU second
-#   2. Linux iperf3 -> ustack-perf -s over TAP with offload, forward and -R, vs Linux-Linux veth
+#   1. single-flow bulk: ustack -> ustack over an in-memory pair link with big segments, like
+#      veth (bench_tcp_pair bulk), and over plain 1500-byte frames (bulk1500), vs Linux iperf3
+#      -> Linux over a veth pair; throughput and per CPU second
+#   2. Linux iperf3 -> ustack-perf -s over TAP with offload (the default), forward and -R, vs
+#      Linux-Linux veth
 #   3. GoNet's figure: N = 1, 10, 50, 100 concurrent clients each sending 4 KiB per connection
 #      (ustack-perf --rate -P N -n 4096 against ustack-perf --sink): two ustack stacks over a
 #      veth pair (AF_PACKET) vs the same program with --kernel on both sides over a veth pair;
@@ -53,6 +55,10 @@ for ((run = 1; run <= RUNS; run++)); do
 	"$PAIR" bulk "$DUR" >"$T/pair.txt"
 	add pair_gbit_wall "$(awk '/bulk_gbit_per_wall_s/ {print $2}' "$T/pair.txt")"
 	add pair_gbit_cpu "$(awk '/bulk_gbit_per_cpu_s/ {print $2}' "$T/pair.txt")"
+	# 1a. the same over a link of plain 1500-byte frames (no big segments, a copy per frame)
+	"$PAIR" bulk1500 "$DUR" >"$T/pair.txt"
+	add pair1500_gbit_wall "$(awk '/bulk_gbit_per_wall_s/ {print $2}' "$T/pair.txt")"
+	add pair1500_gbit_cpu "$(awk '/bulk_gbit_per_cpu_s/ {print $2}' "$T/pair.txt")"
 	# 1b. Linux-Linux veth
 	ip netns exec "$K2" iperf3 -s -1 -D -p 5201 >/dev/null 2>&1; sleep 0.3
 	ip netns exec "$K1" iperf3 -c 10.81.0.2 -p 5201 -t "$DUR" -J >"$T/k.json" 2>/dev/null
