@@ -12,7 +12,8 @@ static const struct ust__module icmp_module = { .name = "icmp", .init = ust__icm
 static const struct ust__module udp_module = { .name = "udp", .init = ust__udp_module_init };
 static const struct ust__module tcp_module = { .name = "tcp", .init = ust__tcp_module_init,
 					       .fini = ust__tcp_module_fini,
-					       .counter_groups = ust__tcp_counter_groups };
+					       .counter_groups = ust__tcp_counter_groups,
+					       .push = ust__tcp_push_corked };
 
 const struct ust__module *const ust__modules[] = {
 	&icmp_module,

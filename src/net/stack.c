@@ -321,13 +321,19 @@ int ust_stack_poll(struct ust_stack *st, uint64_t now)
 	done += (int)got;
 
 	ust_timer_wheel_advance(&st->wheel, now);
+	if (st->output_pending) {
+		st->output_pending = false;
+		for (const struct ust__module *const *m = ust__modules; *m; m++)
+			if ((*m)->push)
+				(*m)->push(st);
+	}
 	ust__stack_flush(st);
 	return done;
 }
 
 uint64_t ust_stack_next_deadline(const struct ust_stack *st)
 {
-	if (st->rx_more || st->loopq.count)
+	if (st->rx_more || st->loopq.count || st->output_pending)
 		return st->now;
 	uint64_t t = ust_timer_wheel_next_deadline(&st->wheel);
 	uint64_t b = ust_backend_next_deadline(st->be);

@@ -143,6 +143,9 @@ struct ust__module {
 	void (*fini)(struct ust_stack *st);
 	/* Extra counter groups (TCP); may be NULL. Returns how many it wrote (<= max). */
 	size_t (*counter_groups)(const struct ust_stack *st, struct ust_counter_group *out, size_t max);
+	/* Output a socket call held back (TCP autocork), before the poll flushes; may be NULL.
+	 * Called by ust_stack_poll when st->output_pending is set. */
+	void (*push)(struct ust_stack *st);
 };
 extern const struct ust__module *const ust__modules[];	/* NULL-terminated */
 
@@ -171,6 +174,7 @@ struct ust_stack {
 	uint64_t rng;			/* xorshift state, seeded from cfg->seed */
 	int epfd;			/* kernel epoll on the backend fd (run_once), -1 if none */
 	bool rx_more;			/* the last rx batch was full: more may be waiting */
+	bool output_pending;		/* a module held output back until the next poll (push) */
 
 	struct ust_timer_wheel wheel;
 	struct ust_pkt *txq[UST_BATCH_MAX];	/* outgoing frames of this poll */

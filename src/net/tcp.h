@@ -45,7 +45,7 @@
 	X(syncookies_sent) X(syncookies_ok) X(syncookies_failed)                         \
 	X(retransmits) X(fast_retransmits) X(sack_retransmits) X(rto_timeouts)           \
 	X(zero_window_probes) X(keepalive_probes) X(keepalive_timeouts)                  \
-	X(rto_giveups) X(delayed_acks)                                                   \
+	X(rto_giveups) X(delayed_acks) X(tx_autocorked)                                  \
 	X(conn_active) X(conn_passive) X(conn_established) X(conn_reset_rx)              \
 	X(conn_refused) X(conn_time_wait) X(conn_closed) X(conn_aborted_unread)          \
 	X(conn_aborted_linger) X(conn_fin_wait2_timeout) X(tcb_alloc_fail)               \
@@ -114,6 +114,7 @@ enum ust__tcp_state {
 #define UST_TF_SNDBUF_LOCK 0x00400000u
 #define UST_TF_STARTED 0x01000000u	/* a connection was attempted (socket is used up) */
 #define UST_TF_TS_COOKIE 0x00800000u	/* cookie SYN-ACK: TSval is in ts_recent_ms */
+#define UST_TF_CORKED 0x02000000u	/* on the autocork list: a runt held back until the poll */
 
 struct ust__tcb {
 	struct ust__demux_node node;	/* 5-tuple (connections) */
@@ -123,6 +124,7 @@ struct ust__tcb {
 	struct ust__tcb *parent;	/* listener (SYN-RECEIVED and accept-queue children) */
 	struct ust__tcb *qnext;		/* listener: accept queue (children); child: next */
 	struct ust__tcb *qtail;		/* listener only */
+	struct ust__tcb *cork_next;	/* on the autocork list (UST_TF_CORKED) */
 	uint64_t rto_at;		/* retransmission or persist timer, 0 = off */
 	uint64_t delack_at;		/* delayed ACK, 0 = off */
 	uint64_t keep_at;		/* keepalive / TIME_WAIT / FIN_WAIT_2 / handshake, 0 = off */
@@ -183,6 +185,8 @@ struct ust__tcp {
 	bool tso;			/* backend offers TSO: big segments */
 	uint64_t rcvbuf_total;		/* bytes queued in all receive queues (stack-wide limit) */
 	uint64_t rcvbuf_limit;
+	bool in_write;			/* output called from a socket write: autocork applies */
+	struct ust__tcb *corked;	/* connections holding back a runt (linked by cork_next) */
 };
 
 static inline struct ust__tcp *ust__tcp(const struct ust_stack *st)
@@ -198,6 +202,9 @@ static inline uint32_t ust__tcp_now_ms(const struct ust_stack *st)
 /* --- tcp_module.c --- */
 int ust__tcp_module_init(struct ust_stack *st);
 void ust__tcp_module_fini(struct ust_stack *st);
+/* Autocork: hold tcb's runt back until the next poll / send what was held (module push). */
+void ust__tcp_cork(struct ust_stack *st, struct ust__tcb *tcb);
+void ust__tcp_push_corked(struct ust_stack *st);
 size_t ust__tcp_counter_groups(const struct ust_stack *st, struct ust_counter_group *out, size_t max);
 struct ust__tcb *ust__tcb_alloc(struct ust_stack *st);
 /* Unlink, purge and free (the socket, if any, must have dropped its reference). */
@@ -242,6 +249,28 @@ uint32_t ust__tcp_pipe(struct ust__tcb *tcb);
 /* Retransmit [seq, seq+len) clamped to the queued data, with FIN if it reaches it. */
 int ust__tcp_send_range(struct ust_stack *st, struct ust__tcb *tcb, uint32_t seq, uint32_t len);
 uint32_t ust__tcp_eff_mss(const struct ust__tcb *tcb);
+/*
+ * How buffer counts turn into byte limits, for pools of any buffer size (2 KiB frames, or
+ * 64 KiB frames on TSO/GRO links such as TAP with offload):
+ * - rx_pack: in-order segments up to this many bytes are copied behind the previous one in
+ *   the receive queue rather than keeping a buffer each (512, or an eighth of a big buffer);
+ * - rx_buf_bytes: payload a receive-queue buffer holds at the least that the window and
+ *   receive-buffer limits count on (one MSS-sized segment, or half of rx_pack with big
+ *   buffers: bigger segments keep a buffer each, smaller ones are packed);
+ * - tx_buf_bytes: payload a send-queue buffer holds (the send queue is packed).
+ */
+static inline uint32_t ust__tcp_rx_pack(const struct ust_pool *pool)
+{
+	return UST_MAX(512u, (pool->buf_size - pool->headroom) / 8);
+}
+static inline uint32_t ust__tcp_rx_buf_bytes(const struct ust_pool *pool, uint32_t mss)
+{
+	return UST_MAX(mss, ust__tcp_rx_pack(pool) / 2);
+}
+static inline uint32_t ust__tcp_tx_buf_bytes(const struct ust_pool *pool)
+{
+	return UST_MAX(1400u, pool->buf_size - pool->headroom);
+}
 /* Drop acked bytes from the head of sndq. */
 void ust__tcp_sndq_drop(struct ust_stack *st, struct ust__tcb *tcb, uint32_t bytes);
 /* Free the whole send queue (and its cursor). */

@@ -228,7 +228,9 @@ static void process_ack(struct ust_stack *st, struct ust__tcb *tcb, const struct
 		}
 		/* send buffer follows the congestion window (auto-tuning) */
 		if (!(tcb->flags & UST_TF_SNDBUF_LOCK)) {
-			uint32_t cap = UST_MIN(UST_TCP_SNDBUF_MAX, st->pools.small->count / 4 * 1400u);
+			const struct ust_pool *pool = st->pools.small;
+			uint32_t cap = (uint32_t)UST_MIN((uint64_t)UST_TCP_SNDBUF_MAX,
+							 (uint64_t)pool->count / 4 * ust__tcp_tx_buf_bytes(pool));
 			uint32_t want = UST_MIN(2 * ust_tcp_cc_cwnd(&tcb->cc), cap);
 			if (want > tcb->sndbuf)
 				tcb->sndbuf = want;
@@ -319,9 +321,9 @@ static void rcvq_append(struct ust_stack *st, struct ust__tcb *tcb, struct ust_p
 	tcb->rcv_nxt += len;
 	ust__tcp(st)->rcvbuf_total += len;
 	/* small segments are copied behind the previous one, so a peer sending tiny segments
-	 * cannot pin one buffer per byte */
+	 * cannot pin one buffer per byte (nor one 64 KiB buffer per MSS: see ust__tcp_rx_pack) */
 	struct ust_pkt *tail = ust__pq_deref(&st->pools, tcb->rcvq.tail);
-	if (tail && len <= 512) {
+	if (tail && len <= ust__tcp_rx_pack(st->pools.small)) {
 		struct ust_pool *pool = ust__pkt_pool(&st->pools, tail);
 		if (ust_pkt_tailroom(pool, tail) >= len) {
 			memcpy(ust_pkt_put(pool, tail, len), ust__pkt_data(&st->pools, pkt), len);

@@ -126,9 +126,50 @@ static void tcb_purge(struct ust_stack *st, struct ust__tcb *tcb)
 	ust__pq_purge(&st->pools, &tcb->oooq);
 }
 
+/* Off the autocork list (a connection freed while it held a runt back). */
+static void cork_unlink(struct ust__tcp *tp, struct ust__tcb *tcb)
+{
+	for (struct ust__tcb **p = &tp->corked; *p; p = &(*p)->cork_next) {
+		if (*p == tcb) {
+			*p = tcb->cork_next;
+			break;
+		}
+	}
+	tcb->cork_next = NULL;
+	tcb->flags &= ~UST_TF_CORKED;
+}
+
+void ust__tcp_cork(struct ust_stack *st, struct ust__tcb *tcb)
+{
+	struct ust__tcp *tp = ust__tcp(st);
+	if (tcb->flags & UST_TF_CORKED)
+		return;
+	tcb->flags |= UST_TF_CORKED;
+	tcb->cork_next = tp->corked;
+	tp->corked = tcb;
+	tp->c.tx_autocorked++;
+	st->output_pending = true;
+}
+
+void ust__tcp_push_corked(struct ust_stack *st)
+{
+	struct ust__tcp *tp = ust__tcp(st);
+	struct ust__tcb *list = tp->corked;
+	tp->corked = NULL;
+	while (list) {
+		struct ust__tcb *tcb = list;
+		list = tcb->cork_next;
+		tcb->cork_next = NULL;
+		tcb->flags &= ~UST_TF_CORKED;
+		ust__tcp_output(st, tcb);	/* not in a write: sends the runt */
+	}
+}
+
 void ust__tcb_free(struct ust_stack *st, struct ust__tcb *tcb)
 {
 	struct ust__tcp *tp = ust__tcp(st);
+	if (tcb->flags & UST_TF_CORKED)
+		cork_unlink(tp, tcb);
 	if (tcb->parent)
 		ust__tcp_child_unlink(st, tcb);
 	if (tcb->state == UST_TCPS_LISTEN)
@@ -298,7 +339,7 @@ int ust__tcp_module_init(struct ust_stack *st)
 	tp->challenge_sec = UINT64_MAX;
 	tp->tso = (st->be->features & UST_BACKEND_F_TSO) != 0;
 	/* stack-wide: auto-tuning stops growing buffers once half the frame pool holds data */
-	tp->rcvbuf_limit = (uint64_t)st->pools.small->count / 2 * 1448u;
+	tp->rcvbuf_limit = (uint64_t)st->pools.small->count / 2 * ust__tcp_rx_buf_bytes(st->pools.small, 1448u);
 	int err = ust__ipv4_register(st, UST_IPPROTO_TCP, ust__tcp_input, ust__tcp_icmp_error);
 	if (!err)
 		err = ust__tcp_sock_register(st);

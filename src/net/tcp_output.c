@@ -32,7 +32,8 @@ uint32_t ust__tcp_rcv_window(struct ust_stack *st, const struct ust__tcb *tcb)
 	 * than an eighth of it is free, so queued data cannot starve the stack of buffers */
 	const struct ust_pool *pool = st->pools.small;
 	uint32_t free_bufs = ust_pool_available(pool), reserve = pool->count / 8;
-	uint64_t cap = (uint64_t)(free_bufs > reserve ? free_bufs - reserve : 0) * tcb->rcv_mss;
+	uint64_t cap = (uint64_t)(free_bufs > reserve ? free_bufs - reserve : 0) *
+		       ust__tcp_rx_buf_bytes(pool, tcb->rcv_mss);
 	if (cap < space)
 		space = (uint32_t)cap;
 	/* receiver silly-window avoidance: don't offer slivers */
@@ -421,6 +422,16 @@ void ust__tcp_output(struct ust_stack *st, struct ust__tcb *tcb)
 				break;
 		}
 		bool retx = ust_seq_lt(tcb->snd_nxt, tcb->snd_max);
+		if (tp->in_write && mseg > ust__tcp_eff_mss(tcb) && len < mseg && len == avail && !fin && !retx &&
+		    tcb->snd_max != tcb->snd_una) {
+			/* Autocork (big segments only): the tail of what the application just wrote
+			 * is less than a big segment and data is in flight. Hold it until the stack's
+			 * next poll, which the application reaches before it waits: writes made
+			 * meanwhile fill it up, so a stream of 128 KB writes leaves as 64 KB
+			 * segments rather than two of them and a runt per write. */
+			ust__tcp_cork(st, tcb);
+			break;
+		}
 		uint8_t flags = UST_TCP_ACK | (fin ? UST_TCP_FIN : 0) | (len && off + len == sndlen ? UST_TCP_PSH : 0);
 		if (ust__tcp_send_segment(st, tcb, tcb->snd_nxt, len, flags)) {
 			if (!tcb->rto_at)
@@ -583,7 +594,9 @@ void ust__tcp_rcvd(struct ust_stack *st, struct ust__tcb *tcb)
 	if (tcb->sock && !(tcb->flags & UST_TF_RCVBUF_LOCK)) {
 		uint32_t got = tcb->rcv_nxt - tcb->rcv_tune_seq;
 		if (st->now - tcb->rcv_tune_ns >= rtt_ns) {
-			uint32_t cap = UST_MIN(UST_TCP_RCVBUF_MAX, st->pools.small->count / 4 * (uint32_t)tcb->rcv_mss);
+			const struct ust_pool *pool = st->pools.small;
+			uint32_t cap = (uint32_t)UST_MIN((uint64_t)UST_TCP_RCVBUF_MAX,
+							 (uint64_t)pool->count / 4 * ust__tcp_rx_buf_bytes(pool, tcb->rcv_mss));
 			if (got > tcb->rcvbuf / 2 && tcb->rcvbuf < cap && tp->rcvbuf_total < tp->rcvbuf_limit) {
 				tcb->rcvbuf = UST_MIN(tcb->rcvbuf * 2, cap);
 				tp->c.rcvbuf_grown++;

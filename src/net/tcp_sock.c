@@ -212,7 +212,9 @@ static ssize_t tcp_send(struct ust_stack *st, struct ust__sock *s, const struct 
 	}
 	if (done == 0)
 		return -EAGAIN;	/* pool reserve reached: buffers return as data is acknowledged */
+	ust__tcp(st)->in_write = true;
 	ust__tcp_output(st, tcb);
+	ust__tcp(st)->in_write = false;
 	return (ssize_t)done;
 }
 
