@@ -423,12 +423,13 @@ void ust__tcp_output(struct ust_stack *st, struct ust__tcb *tcb)
 		}
 		bool retx = ust_seq_lt(tcb->snd_nxt, tcb->snd_max);
 		if (tp->in_write && mseg > ust__tcp_eff_mss(tcb) && len < mseg && len == avail && !fin && !retx &&
-		    tcb->snd_max != tcb->snd_una) {
+		    tcb->snd_max != tcb->snd_una && !(tcb->flags & UST_TF_NODELAY)) {
 			/* Autocork (big segments only): the tail of what the application just wrote
 			 * is less than a big segment and data is in flight. Hold it until the stack's
 			 * next poll, which the application reaches before it waits: writes made
 			 * meanwhile fill it up, so a stream of 128 KB writes leaves as 64 KB
-			 * segments rather than two of them and a runt per write. */
+			 * segments rather than two of them and a runt per write. TCP_NODELAY asks
+			 * for every write to leave at once: not corked. */
 			ust__tcp_cork(st, tcb);
 			break;
 		}
