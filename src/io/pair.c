@@ -16,6 +16,12 @@
  * the receiver's rx_nobuf. With a link stage (the emulator), frames enter the stage when due
  * and the receiver pulls them from the stage's output.
  *
+ * Copies are avoided when both ends share one pool and no impair hook is set: a frame whose
+ * sender holds the only reference is handed over (the receiver gets the same buffer). With
+ * cfg.offload the link carries big segments like veth: both ends report TSO/GRO/checksum
+ * offload, GSO frames of up to 64 KiB pass whole with their offload metadata, and a partial
+ * checksum arrives as valid, or is finished in software when a hook or stage may change bytes.
+ *
  * No global state: the link object is shared by both ends and freed when the second closes.
  * Each end's close frees the frames still queued towards it (they live in its pool).
  */
