@@ -60,7 +60,8 @@ ssize_t ust_recvfrom(struct ust_stack *st, int sd, void *buf, size_t len, int fl
 		     struct sockaddr *from, socklen_t *fromlen);
 
 int ust_shutdown(struct ust_stack *st, int sd, int how);
-/* Graceful close (TCP: FIN after queued data; SO_LINGER with l_linger 0: RST). */
+/* Graceful close (TCP: FIN after queued data; SO_LINGER with l_linger 0: RST; with l_linger
+ * N > 0 on a blocking socket: runs the stack until the FIN is acknowledged or N s pass). */
 int ust_close(struct ust_stack *st, int sd);
 
 int ust_getsockname(struct ust_stack *st, int sd, struct sockaddr *addr, socklen_t *len);

@@ -198,8 +198,35 @@ static void sock_free(struct ust_stack *st, struct ust__sock *s)
 	free(s);
 }
 
+static bool blocking(const struct ust__sock *s, int flags);
+
+/*
+ * SO_LINGER with a timeout on a blocking socket: like Linux, close sends the FIN and runs
+ * the stack until everything sent is acknowledged or the time passes, so a program that
+ * exits (destroying its stack) right after close does not cut the connection short.
+ */
+static void sock_linger(struct ust_stack *st, struct ust__sock *s)
+{
+	uint64_t ns = s->ops->linger_ns && blocking(s, 0) ? s->ops->linger_ns(st, s) : 0;
+	if (!ns || !s->ops->close_pending(st, s))
+		return;
+	if (s->ops->shutdown && !(s->flags & UST_SOCK_F_SHUT_WR))
+		s->ops->shutdown(st, s, SHUT_WR);
+	ust__stack_flush(st);
+	uint64_t deadline = ust_now() + ns;
+	while (s->ops->close_pending(st, s)) {
+		uint64_t now = ust_now();
+		if (now >= deadline)
+			break;
+		int ms = (int)UST_MIN((deadline - now + UST_NS_PER_MS - 1) / UST_NS_PER_MS, (uint64_t)INT32_MAX);
+		if (ust_stack_run_once(st, ms) < 0)
+			break;
+	}
+}
+
 static void sock_close(struct ust_stack *st, struct ust__sock *s)
 {
+	sock_linger(st, s);
 	ust__epoll_sock_closed(st, s);
 	if (s->ops->close)
 		s->ops->close(st, s);

@@ -64,6 +64,10 @@ struct ust__sock_ops {
 	 * embedded in itself (node->share says whether its port may be shared).
 	 */
 	void (*close)(struct ust_stack *st, struct ust__sock *s);
+	/* SO_LINGER with a timeout: ns a blocking close waits (0: it does not), after a
+	 * shutdown(SHUT_WR), while close_pending says what was sent is not acknowledged yet. */
+	uint64_t (*linger_ns)(struct ust_stack *st, const struct ust__sock *s);
+	bool (*close_pending)(struct ust_stack *st, const struct ust__sock *s);
 	/* -ENOPROTOOPT: not handled here, the API layer tries its generic options. */
 	int (*setsockopt)(struct ust_stack *st, struct ust__sock *s, int level, int name,
 			  const void *val, uint32_t len);

@@ -142,6 +142,7 @@ struct ust__tcb {
 	uint16_t rcv_mss;		/* largest segment seen / advertised by us */
 	uint16_t ka_idle, ka_intvl;	/* seconds */
 	uint16_t user_mss;		/* TCP_MAXSEG clamp, 0 = none */
+	uint16_t linger_s;		/* SO_LINGER timeout: a blocking close waits this long */
 	uint16_t backlog;		/* listener */
 	uint16_t nsyn, nacc;		/* listener: SYN-RECEIVED children, accept queue length */
 	uint32_t snd_una, snd_nxt, snd_max, snd_wnd, max_snd_wnd, snd_wl1, snd_wl2, iss;
