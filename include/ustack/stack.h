@@ -32,6 +32,8 @@ struct ust_stack_config {
 	bool no_offload;	/* TAP: plain 1500-byte frames, no virtio-net header */
 	bool accept_unsolicited_arp; /* learn from ARP replies nobody asked for (default: ignore) */
 	uint64_t seed;		/* for ISNs, ephemeral ports, ICMP ids: 0 = from getrandom() */
+	uint32_t tcp_msl_ms;	/* TCP maximum segment lifetime, TIME_WAIT lasting 2 MSL; 0: 30000
+				 * (a 60 s TIME_WAIT, as Linux); at most 3600000 */
 };
 
 /*
