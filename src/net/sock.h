@@ -37,6 +37,8 @@ struct ust__epitem;
 #define UST_SOCK_F_DF 0x0100u		/* IP_MTU_DISCOVER = IP_PMTUDISC_DO: set DF, EMSGSIZE */
 #define UST_SOCK_F_KEEPALIVE 0x0200u
 #define UST_SOCK_F_REUSEPORT 0x0400u
+#define UST_SOCK_F_RECVTTL 0x0800u	/* IP_RECVTTL: ust_recvmsg reports each datagram's TTL */
+#define UST_SOCK_F_RECVTOS 0x1000u	/* IP_RECVTOS: ... and its TOS byte */
 
 struct ust__sock_ops {
 	const char *name;	/* "udp", "icmp", "tcp" */
