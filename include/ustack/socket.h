@@ -58,9 +58,17 @@ ssize_t ust_sendto(struct ust_stack *st, int sd, const void *buf, size_t len, in
 		   const struct sockaddr *to, socklen_t tolen);
 ssize_t ust_recvfrom(struct ust_stack *st, int sd, void *buf, size_t len, int flags,
 		     struct sockaddr *from, socklen_t *fromlen);
+/*
+ * As recvmsg(2)/sendmsg(2): iovecs, the peer's address, MSG_TRUNC in msg_flags for a datagram
+ * longer than the buffers; control messages IP_TTL (int) and IP_TOS (byte) for datagrams when
+ * IP_RECVTTL / IP_RECVTOS are set (MSG_CTRUNC if msg_control is too small).
+ */
+ssize_t ust_recvmsg(struct ust_stack *st, int sd, struct msghdr *msg, int flags);
+ssize_t ust_sendmsg(struct ust_stack *st, int sd, const struct msghdr *msg, int flags);
 
 int ust_shutdown(struct ust_stack *st, int sd, int how);
-/* Graceful close (TCP: FIN after queued data; SO_LINGER with l_linger 0: RST). */
+/* Graceful close (TCP: FIN after queued data; SO_LINGER with l_linger 0: RST; with l_linger
+ * N > 0 on a blocking socket: runs the stack until the FIN is acknowledged or N s pass). */
 int ust_close(struct ust_stack *st, int sd);
 
 int ust_getsockname(struct ust_stack *st, int sd, struct sockaddr *addr, socklen_t *len);

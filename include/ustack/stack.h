@@ -34,6 +34,8 @@ struct ust_stack_config {
 				 * checksum offload, TSO and GRO'ed frames, 64 KiB buffers) */
 	bool accept_unsolicited_arp; /* learn from ARP replies nobody asked for (default: ignore) */
 	uint64_t seed;		/* for ISNs, ephemeral ports, ICMP ids: 0 = from getrandom() */
+	uint32_t tcp_msl_ms;	/* TCP maximum segment lifetime, TIME_WAIT lasting 2 MSL; 0: 30000
+				 * (a 60 s TIME_WAIT, as Linux); at most 3600000 */
 };
 
 /*

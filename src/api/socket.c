@@ -198,8 +198,35 @@ static void sock_free(struct ust_stack *st, struct ust__sock *s)
 	free(s);
 }
 
+static bool blocking(const struct ust__sock *s, int flags);
+
+/*
+ * SO_LINGER with a timeout on a blocking socket: like Linux, close sends the FIN and runs
+ * the stack until everything sent is acknowledged or the time passes, so a program that
+ * exits (destroying its stack) right after close does not cut the connection short.
+ */
+static void sock_linger(struct ust_stack *st, struct ust__sock *s)
+{
+	uint64_t ns = s->ops->linger_ns && blocking(s, 0) ? s->ops->linger_ns(st, s) : 0;
+	if (!ns || !s->ops->close_pending(st, s))
+		return;
+	if (s->ops->shutdown && !(s->flags & UST_SOCK_F_SHUT_WR))
+		s->ops->shutdown(st, s, SHUT_WR);
+	ust__stack_flush(st);
+	uint64_t deadline = ust_now() + ns;
+	while (s->ops->close_pending(st, s)) {
+		uint64_t now = ust_now();
+		if (now >= deadline)
+			break;
+		int ms = (int)UST_MIN((deadline - now + UST_NS_PER_MS - 1) / UST_NS_PER_MS, (uint64_t)INT32_MAX);
+		if (ust_stack_run_once(st, ms) < 0)
+			break;
+	}
+}
+
 static void sock_close(struct ust_stack *st, struct ust__sock *s)
 {
+	sock_linger(st, s);
 	ust__epoll_sock_closed(st, s);
 	if (s->ops->close)
 		s->ops->close(st, s);
@@ -452,8 +479,28 @@ int ust_accept(struct ust_stack *st, int sd, struct sockaddr *addr, socklen_t *l
 	}
 }
 
+/* What ust_recvmsg reports beside the bytes: the datagram's IP header fields and length. */
+struct rx_info {
+	bool dgram;		/* the bytes came from one queued datagram */
+	uint8_t ttl, tos;
+	size_t len;		/* its full length */
+};
+
+/* The head datagram of a datagram socket's queue, which ops->recv is about to take. */
+static void peek_dgram(struct ust_stack *st, struct ust__sock *s, struct rx_info *info)
+{
+	struct ust_pkt *pkt = s->type == SOCK_DGRAM ? ust__pq_peek(&st->pools, &s->rxq) : NULL;
+	if (!pkt)
+		return;
+	const uint8_t *ip = ust__pkt_buf(&st->pools, pkt) + pkt->l3_offset;
+	info->dgram = true;
+	info->tos = ip[1];
+	info->ttl = ip[8];
+	info->len = pkt->len;
+}
+
 static ssize_t do_recv(struct ust_stack *st, int sd, const struct iovec *iov, int iovcnt, int flags,
-		       struct sockaddr *from, socklen_t *fromlen)
+		       struct sockaddr *from, socklen_t *fromlen, struct rx_info *info)
 {
 	struct ust__sock *s = get_sock(st, sd);
 	if (!s)
@@ -469,6 +516,8 @@ static ssize_t do_recv(struct ust_stack *st, int sd, const struct iovec *iov, in
 			return fail(st, EOPNOTSUPP);
 		uint32_t ip = 0;
 		uint16_t port = 0;
+		if (info)
+			peek_dgram(st, s, info);
 		ssize_t n = s->ops->recv(st, s, iov, iovcnt, flags, &ip, &port);
 		if (n >= 0) {
 			addr_out(from, fromlen, ip, port);
@@ -517,19 +566,71 @@ static ssize_t do_send(struct ust_stack *st, int sd, const struct iovec *iov, in
 ssize_t ust_read(struct ust_stack *st, int sd, void *buf, size_t len)
 {
 	struct iovec iov = { .iov_base = buf, .iov_len = len };
-	return do_recv(st, sd, &iov, 1, 0, NULL, NULL);
+	return do_recv(st, sd, &iov, 1, 0, NULL, NULL, NULL);
 }
 
 ssize_t ust_readv(struct ust_stack *st, int sd, const struct iovec *iov, int iovcnt)
 {
-	return do_recv(st, sd, iov, iovcnt, 0, NULL, NULL);
+	return do_recv(st, sd, iov, iovcnt, 0, NULL, NULL, NULL);
 }
 
 ssize_t ust_recvfrom(struct ust_stack *st, int sd, void *buf, size_t len, int flags,
 		     struct sockaddr *from, socklen_t *fromlen)
 {
 	struct iovec iov = { .iov_base = buf, .iov_len = len };
-	return do_recv(st, sd, &iov, 1, flags, from, fromlen);
+	return do_recv(st, sd, &iov, 1, flags, from, fromlen, NULL);
+}
+
+/* Append one control message; false (and MSG_CTRUNC) when it does not fit. */
+static bool put_cmsg(struct msghdr *msg, size_t *used, int level, int type, const void *data, size_t len)
+{
+	size_t space = CMSG_SPACE(len);
+	if (!msg->msg_control || *used + space > msg->msg_controllen) {
+		msg->msg_flags |= MSG_CTRUNC;
+		return false;
+	}
+	struct cmsghdr *c = (struct cmsghdr *)((uint8_t *)msg->msg_control + *used);
+	memset(c, 0, space);
+	c->cmsg_level = level;
+	c->cmsg_type = type;
+	c->cmsg_len = CMSG_LEN(len);
+	memcpy(CMSG_DATA(c), data, len);
+	*used += space;
+	return true;
+}
+
+ssize_t ust_recvmsg(struct ust_stack *st, int sd, struct msghdr *msg, int flags)
+{
+	if (!msg)
+		return fail(st, EFAULT);
+	struct rx_info info = { 0 };
+	socklen_t namelen = msg->msg_namelen;
+	ssize_t n = do_recv(st, sd, msg->msg_iov, (int)msg->msg_iovlen, flags, (struct sockaddr *)msg->msg_name,
+			    msg->msg_name ? &namelen : NULL, &info);
+	if (n < 0)
+		return n;
+	msg->msg_namelen = msg->msg_name ? namelen : 0;
+	msg->msg_flags = 0;
+	if (info.dgram && info.len > ust__iov_total(msg->msg_iov, (int)msg->msg_iovlen))
+		msg->msg_flags |= MSG_TRUNC;
+	size_t used = 0;
+	const struct ust__sock *s = get_sock(st, sd);
+	if (info.dgram && s && (s->flags & UST_SOCK_F_RECVTTL)) {
+		int ttl = info.ttl;	/* Linux passes IP_TTL as an int */
+		put_cmsg(msg, &used, IPPROTO_IP, IP_TTL, &ttl, sizeof(ttl));
+	}
+	if (info.dgram && s && (s->flags & UST_SOCK_F_RECVTOS))
+		put_cmsg(msg, &used, IPPROTO_IP, IP_TOS, &info.tos, sizeof(info.tos));
+	msg->msg_controllen = used;
+	return n;
+}
+
+ssize_t ust_sendmsg(struct ust_stack *st, int sd, const struct msghdr *msg, int flags)
+{
+	if (!msg)
+		return fail(st, EFAULT);
+	return do_send(st, sd, msg->msg_iov, (int)msg->msg_iovlen, flags, (const struct sockaddr *)msg->msg_name,
+		       msg->msg_namelen);
 }
 
 ssize_t ust_write(struct ust_stack *st, int sd, const void *buf, size_t len)

@@ -75,6 +75,15 @@ static int generic_setsockopt(struct ust_stack *st, struct ust__sock *s, int lev
 		case IP_TOS:
 			s->tos = (uint8_t)v;
 			return 0;
+		case IP_RECVTTL:
+		case IP_RECVTOS: {
+			uint32_t f = name == IP_RECVTTL ? UST_SOCK_F_RECVTTL : UST_SOCK_F_RECVTOS;
+			if (v)
+				s->flags |= f;
+			else
+				s->flags &= ~f;
+			return 0;
+		}
 		case IP_MTU_DISCOVER:
 			if (v < IP_PMTUDISC_DONT || v > IP_PMTUDISC_PROBE)
 				return -EINVAL;
@@ -132,6 +141,8 @@ static int generic_getsockopt(struct ust_stack *st, struct ust__sock *s, int lev
 		switch (name) {
 		case IP_TTL: return put_int(val, len, s->ttl ? s->ttl : UST_IPV4_TTL_DEFAULT);
 		case IP_TOS: return put_int(val, len, s->tos);
+		case IP_RECVTTL: return put_int(val, len, !!(s->flags & UST_SOCK_F_RECVTTL));
+		case IP_RECVTOS: return put_int(val, len, !!(s->flags & UST_SOCK_F_RECVTOS));
 		case IP_MTU_DISCOVER:
 			return put_int(val, len, (s->flags & UST_SOCK_F_DF) ? IP_PMTUDISC_DO : IP_PMTUDISC_DONT);
 		case IP_MTU:

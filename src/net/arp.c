@@ -36,7 +36,7 @@ static void entry_remove(struct ust_stack *st, struct ust__arp_entry *e)
 	struct ust__arp *arp = &st->arp;
 	ust_timer_stop(&st->wheel, &e->timer);
 	arp->queued_total -= e->queue.count;
-	arp->queued_bytes -= ust__arp_entry_bytes(e);
+	arp->queued_bytes -= ust__arp_entry_bytes(st->pools.small, e);
 	ust_pkt_queue_purge(st->pools.small, &e->queue);
 	struct ust__arp_entry **pp = &arp->hash[hash_ip(e->ip)];
 	while (*pp && *pp != e)
@@ -135,7 +135,7 @@ static void fail_entry(struct ust_stack *st, struct ust__arp_entry *e)
 	struct ust_pkt *pkt;
 	while ((pkt = ust_pkt_queue_pop(st->pools.small, &e->queue))) {
 		arp->queued_total--;
-		arp->queued_bytes -= ust__arp_frame_bytes(pkt);
+		arp->queued_bytes -= ust__arp_frame_bytes(st->pools.small);
 		arp->counters.unresolved_dropped++;
 		struct ust__sock *s = pkt->user ? ust__sock_by_token(st, pkt->user) : NULL;
 		if (s)
@@ -205,7 +205,7 @@ static void update(struct ust_stack *st, struct ust__arp_entry *e, const struct 
 	struct ust_pkt *pkt;
 	while ((pkt = ust_pkt_queue_pop(st->pools.small, &e->queue))) {
 		st->arp.queued_total--;
-		st->arp.queued_bytes -= ust__arp_frame_bytes(pkt);
+		st->arp.queued_bytes -= ust__arp_frame_bytes(st->pools.small);
 		ust__eth_output(st, pkt, &e->mac, UST_ETHERTYPE_IPV4);
 	}
 }
@@ -232,9 +232,9 @@ int ust__arp_output(struct ust_stack *st, struct ust_pkt *pkt, uint32_t nexthop,
 	}
 	/* Limits by bytes (a frame that does not fit is dropped, a later smaller one may still
 	 * fit), and by buffers: never more than a share of the frame pool. */
-	uint64_t bytes = ust__arp_frame_bytes(pkt);
+	uint64_t bytes = ust__arp_frame_bytes(st->pools.small);
 	uint32_t max_frames = st->pools.small->count / UST_ARP_QUEUE_POOL_DIVISOR;
-	if (ust__arp_entry_bytes(e) + bytes > UST_ARP_QUEUE_BYTES_PER_ENTRY ||
+	if (ust__arp_entry_bytes(st->pools.small, e) + bytes > UST_ARP_QUEUE_BYTES_PER_ENTRY ||
 	    arp->queued_bytes + bytes > UST_ARP_QUEUE_BYTES_TOTAL || arp->queued_total >= max_frames) {
 		arp->counters.queue_full_dropped++;
 		ust_pkt_free(st->pools.small, pkt);

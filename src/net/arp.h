@@ -3,7 +3,7 @@
  * eth output, or queue the frame while a request is outstanding); eth input -> ust__arp_input().
  *
  * Entries: INCOMPLETE (requests sent, frames queued: at most UST_ARP_QUEUE_BYTES_PER_ENTRY
- * bytes of frames here, UST_ARP_QUEUE_BYTES_TOTAL overall, and never more than a
+ * bytes of buffers here, UST_ARP_QUEUE_BYTES_TOTAL overall, and never more than a
  * UST_ARP_QUEUE_POOL_DIVISOR-th of the frame pool's buffers; see net_config.h), REACHABLE (for UST_ARP_REACHABLE_NS after the last
  * confirmation), REFRESH (expired but recently used: still used while a new request is sent;
  * unanswered, it is deleted). UST_ARP_TRIES requests UST_ARP_RETRY_NS apart; then the queued
@@ -73,21 +73,22 @@ struct ust__arp {
 	struct ust__arp_entry entries[UST_ARP_TABLE_SIZE];
 	struct ust__arp_entry *hash[UST_ARP_HASH];
 	uint32_t queued_total;		/* frames queued in all entries */
-	uint64_t queued_bytes;		/* their Ethernet frame bytes (see ust__arp_frame_bytes) */
+	uint64_t queued_bytes;		/* buffer bytes they pin (see ust__arp_frame_bytes) */
 	struct ust__arp_counters counters;
 };
 
-/* What a queued frame counts against the byte limits: its length once the Ethernet header
- * is added (queued packets start at the IP header). */
-static inline uint64_t ust__arp_frame_bytes(const struct ust_pkt *pkt)
+/* What a queued frame counts against the byte limits: the buffer it pins, not its length
+ * (its "true size"), so a flood of small frames (SYN-ACKs to spoofed addresses) cannot hold
+ * more of the frame pool than a few big ones. Queued frames are in the small pool. */
+static inline uint64_t ust__arp_frame_bytes(const struct ust_pool *pool)
 {
-	return (uint64_t)pkt->len + UST_ETH_HDR_LEN;
+	return pool->buf_size;
 }
 
-/* Bytes of frames queued on one entry. */
-static inline uint64_t ust__arp_entry_bytes(const struct ust__arp_entry *e)
+/* Bytes charged to one entry's queue. */
+static inline uint64_t ust__arp_entry_bytes(const struct ust_pool *pool, const struct ust__arp_entry *e)
 {
-	return e->queue.bytes + (uint64_t)e->queue.count * UST_ETH_HDR_LEN;
+	return (uint64_t)e->queue.count * pool->buf_size;
 }
 
 void ust__arp_init(struct ust_stack *st);

@@ -1,14 +1,16 @@
 /*
  * What datagram sockets (UDP, ICMP echo) share: copying between iovecs and packet bytes,
- * readiness (EPOLLIN while datagrams are queued, always EPOLLOUT), shutdown and close.
+ * receiving the next queued datagram (with its source), readiness (EPOLLIN while datagrams are queued, always EPOLLOUT), shutdown and close.
  */
 #include <errno.h>
+#include <netinet/in.h>
 #include <string.h>
 #include <sys/epoll.h>
 #include <sys/socket.h>
 
 #include "core/util.h"
 #include "net/stack.h"
+#include "wire/bytes.h"
 
 size_t ust__iov_total(const struct iovec *iov, int iovcnt)
 {
@@ -37,6 +39,26 @@ size_t ust__iov_scatter(const struct iovec *iov, int iovcnt, const uint8_t *src,
 		done += n;
 	}
 	return done;
+}
+
+ssize_t ust__dgram_recv(struct ust_stack *st, struct ust__sock *s, const struct iovec *iov, int iovcnt, int flags,
+			uint32_t *from_addr, uint16_t *from_port)
+{
+	struct ust_pkt *pkt = ust__pq_peek(&st->pools, &s->rxq);
+	if (!pkt)
+		return (s->flags & UST_SOCK_F_SHUT_RD) ? 0 : -EAGAIN;
+	const uint8_t *buf = ust__pkt_buf(&st->pools, pkt);
+	if (from_addr)
+		*from_addr = ust_get_be32(buf + pkt->l3_offset + 12);
+	if (from_port)	/* ICMP echo sockets have none */
+		*from_port = s->protocol == IPPROTO_UDP ? ust_get_be16(buf + pkt->l4_offset) : 0;
+	size_t len = pkt->len;
+	size_t n = ust__iov_scatter(iov, iovcnt, ust__pkt_data(&st->pools, pkt), len);
+	if (!(flags & MSG_PEEK)) {
+		ust__pq_pop(&st->pools, &s->rxq);
+		ust__pkt_free(&st->pools, pkt);
+	}
+	return (ssize_t)((flags & MSG_TRUNC) ? len : n);
 }
 
 uint32_t ust__dgram_poll(struct ust_stack *st, const struct ust__sock *s)

@@ -37,6 +37,8 @@ struct ust__epitem;
 #define UST_SOCK_F_DF 0x0100u		/* IP_MTU_DISCOVER = IP_PMTUDISC_DO: set DF, EMSGSIZE */
 #define UST_SOCK_F_KEEPALIVE 0x0200u
 #define UST_SOCK_F_REUSEPORT 0x0400u
+#define UST_SOCK_F_RECVTTL 0x0800u	/* IP_RECVTTL: ust_recvmsg reports each datagram's TTL */
+#define UST_SOCK_F_RECVTOS 0x1000u	/* IP_RECVTOS: ... and its TOS byte */
 
 struct ust__sock_ops {
 	const char *name;	/* "udp", "icmp", "tcp" */
@@ -64,6 +66,10 @@ struct ust__sock_ops {
 	 * embedded in itself (node->share says whether its port may be shared).
 	 */
 	void (*close)(struct ust_stack *st, struct ust__sock *s);
+	/* SO_LINGER with a timeout: ns a blocking close waits (0: it does not), after a
+	 * shutdown(SHUT_WR), while close_pending says what was sent is not acknowledged yet. */
+	uint64_t (*linger_ns)(struct ust_stack *st, const struct ust__sock *s);
+	bool (*close_pending)(struct ust_stack *st, const struct ust__sock *s);
 	/* -ENOPROTOOPT: not handled here, the API layer tries its generic options. */
 	int (*setsockopt)(struct ust_stack *st, struct ust__sock *s, int level, int name,
 			  const void *val, uint32_t len);

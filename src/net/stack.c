@@ -18,6 +18,7 @@
 #include "core/util.h"
 #include "io/pcap.h"
 #include "net/stack.h"
+#include "net/tcp.h"
 
 static const char *const eth_names[] = { UST_ETH_COUNTERS(UST_COUNTER_NAME) };
 static const char *const arp_names[] = { UST_ARP_COUNTERS(UST_COUNTER_NAME) };
@@ -163,6 +164,11 @@ static int create_common(struct ust_stack **out, struct ust_backend *be, const s
 		goto fail;
 	}
 	st->mtu = mtu;
+	if (cfg->tcp_msl_ms > UST_TCP_MSL_MS_MAX) {
+		*errmsg = "bad tcp_msl_ms (at most 3600000 ms)";
+		err = -EINVAL;
+		goto fail;
+	}
 	st->accept_unsolicited_arp = cfg->accept_unsolicited_arp;
 	st->rng = seed_from(cfg->seed);
 	st->ip_id = (uint16_t)ust__rand(st);
@@ -196,6 +202,8 @@ static int create_common(struct ust_stack **out, struct ust_backend *be, const s
 			goto fail;
 		}
 	}
+	if (cfg->tcp_msl_ms)
+		ust__tcp_set_msl(st, (uint64_t)cfg->tcp_msl_ms * UST_NS_PER_MS);
 	int fd = ust_backend_fd(be);
 	if (fd >= 0) {
 		st->epfd = epoll_create1(EPOLL_CLOEXEC);

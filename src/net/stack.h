@@ -269,6 +269,9 @@ int ust__icmp_errno(uint8_t type, uint8_t code);
 size_t ust__iov_total(const struct iovec *iov, int iovcnt);
 void ust__iov_gather(uint8_t *dst, const struct iovec *iov, int iovcnt, size_t len);
 size_t ust__iov_scatter(const struct iovec *iov, int iovcnt, const uint8_t *src, size_t len);
+/* Take (or with MSG_PEEK look at) the next queued datagram; 0 after SHUT_RD, else -EAGAIN. */
+ssize_t ust__dgram_recv(struct ust_stack *st, struct ust__sock *s, const struct iovec *iov, int iovcnt, int flags,
+			uint32_t *from_addr, uint16_t *from_port);
 uint32_t ust__dgram_poll(struct ust_stack *st, const struct ust__sock *s);
 int ust__dgram_shutdown(struct ust_stack *st, struct ust__sock *s, int how);
 void ust__dgram_close(struct ust_stack *st, struct ust__sock *s);

@@ -69,6 +69,7 @@ enum ust__tcp_state {
 
 /* Defaults (all per stack or per socket). */
 #define UST_TCP_MSL_NS_DEFAULT (30ull * UST_NS_PER_SEC)	/* TIME_WAIT = 2 MSL = 60 s like Linux */
+#define UST_TCP_MSL_MS_MAX 3600000u	/* ust_stack_config.tcp_msl_ms: at most an hour */
 #define UST_TCP_DELACK_NS (40ull * UST_NS_PER_MS)
 #define UST_TCP_FIN_WAIT2_NS (60ull * UST_NS_PER_SEC)	/* orphan FIN_WAIT_2 (Linux tcp_fin_timeout) */
 #define UST_TCP_SYN_RETRIES 6
@@ -144,6 +145,7 @@ struct ust__tcb {
 	uint16_t rcv_mss;		/* largest segment seen / advertised by us */
 	uint16_t ka_idle, ka_intvl;	/* seconds */
 	uint16_t user_mss;		/* TCP_MAXSEG clamp, 0 = none */
+	uint16_t linger_s;		/* SO_LINGER timeout: a blocking close waits this long */
 	uint16_t backlog;		/* listener */
 	uint16_t nsyn, nacc;		/* listener: SYN-RECEIVED children, accept queue length */
 	uint32_t snd_una, snd_nxt, snd_max, snd_wnd, max_snd_wnd, snd_wl1, snd_wl2, iss;
@@ -301,11 +303,12 @@ void ust__tcp_listen_close(struct ust_stack *st, struct ust__tcb *ltcb);
 /* --- tcp_sock.c --- */
 int ust__tcp_sock_register(struct ust_stack *st);
 
+/* MSL (TIME_WAIT lasts 2 MSL): ust_stack_config.tcp_msl_ms, applied at stack creation. */
+void ust__tcp_set_msl(struct ust_stack *st, uint64_t msl_ns);
+
 /* --- test hooks (tests/sim/tcp) --- */
 /* The next connection (active or passive) gets this ISN. */
 void ust__tcp_force_isn(struct ust_stack *st, uint32_t isn);
-/* MSL (TIME_WAIT lasts 2 MSL). */
-void ust__tcp_set_msl(struct ust_stack *st, uint64_t msl_ns);
 /* The control block behind a socket (NULL if none), for tests. */
 struct ust__tcb *ust__tcp_tcb(struct ust_stack *st, int sd);
 

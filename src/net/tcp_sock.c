@@ -354,6 +354,36 @@ static void tcp_close(struct ust_stack *st, struct ust__sock *s)
 	queue_fin(st, tcb);
 }
 
+/* SO_LINGER with a timeout: how long a blocking close may wait for the FIN to be ACKed. */
+static uint64_t tcp_linger_ns(struct ust_stack *st, const struct ust__sock *s)
+{
+	(void)st;
+	const struct ust__tcb *tcb = s->proto;
+	if (!tcb || (tcb->flags & UST_TF_LINGER0) || tcb->rcvq.bytes > 0)
+		return 0;	/* unread data: close aborts at once (RFC 9293 3.10.4) */
+	return (uint64_t)tcb->linger_s * UST_NS_PER_SEC;
+}
+
+/* Is something we sent, the FIN included, still unacknowledged? */
+static bool tcp_close_pending(struct ust_stack *st, const struct ust__sock *s)
+{
+	(void)st;
+	const struct ust__tcb *tcb = s->proto;
+	if (!tcb)
+		return false;
+	switch (tcb->state) {
+	case UST_TCPS_SYN_RECEIVED:
+	case UST_TCPS_ESTABLISHED:
+	case UST_TCPS_CLOSE_WAIT:
+	case UST_TCPS_FIN_WAIT_1:
+	case UST_TCPS_CLOSING:
+	case UST_TCPS_LAST_ACK:
+		return true;
+	default:
+		return false;
+	}
+}
+
 static uint32_t tcp_poll(struct ust_stack *st, const struct ust__sock *s)
 {
 	(void)st;
@@ -424,10 +454,13 @@ static int tcp_setsockopt(struct ust_stack *st, struct ust__sock *s, int level, 
 			if (len < sizeof(lg))
 				return -EINVAL;
 			memcpy(&lg, val, sizeof(lg));
+			if (lg.l_linger < 0)
+				return -EINVAL;
 			if (lg.l_onoff && lg.l_linger == 0)
 				tcb->flags |= UST_TF_LINGER0;
 			else
 				tcb->flags &= ~UST_TF_LINGER0;
+			tcb->linger_s = lg.l_onoff ? (uint16_t)UST_MIN(lg.l_linger, UINT16_MAX) : 0;
 			return 0;
 		}
 		case SO_KEEPALIVE:
@@ -529,7 +562,8 @@ static int tcp_getsockopt(struct ust_stack *st, struct ust__sock *s, int level, 
 	if (level == SOL_SOCKET) {
 		switch (name) {
 		case SO_LINGER: {
-			struct linger lg = { .l_onoff = (tcb->flags & UST_TF_LINGER0) != 0, .l_linger = 0 };
+			struct linger lg = { .l_onoff = (tcb->flags & UST_TF_LINGER0) || tcb->linger_s,
+					     .l_linger = tcb->linger_s };
 			if (*len < sizeof(lg))
 				return -EINVAL;
 			memcpy(val, &lg, sizeof(lg));
@@ -610,6 +644,8 @@ static const struct ust__sock_ops tcp_sock_ops = {
 	.recv = tcp_recv,
 	.shutdown = tcp_shutdown,
 	.close = tcp_close,
+	.linger_ns = tcp_linger_ns,
+	.close_pending = tcp_close_pending,
 	.setsockopt = tcp_setsockopt,
 	.getsockopt = tcp_getsockopt,
 	.poll = tcp_poll,

@@ -235,26 +235,6 @@ static ssize_t udp_send(struct ust_stack *st, struct ust__sock *s, const struct 
 	return (ssize_t)len;
 }
 
-static ssize_t udp_recv(struct ust_stack *st, struct ust__sock *s, const struct iovec *iov, int iovcnt,
-			int flags, uint32_t *from_addr, uint16_t *from_port)
-{
-	struct ust_pkt *pkt = ust__pq_peek(&st->pools, &s->rxq);
-	if (!pkt)
-		return (s->flags & UST_SOCK_F_SHUT_RD) ? 0 : -EAGAIN;
-	const uint8_t *buf = ust__pkt_buf(&st->pools, pkt);
-	if (from_addr)
-		*from_addr = ust_get_be32(buf + pkt->l3_offset + 12);
-	if (from_port)
-		*from_port = ust_get_be16(buf + pkt->l4_offset);
-	size_t len = pkt->len;
-	size_t n = ust__iov_scatter(iov, iovcnt, ust__pkt_data(&st->pools, pkt), len);
-	if (!(flags & MSG_PEEK)) {
-		ust__pq_pop(&st->pools, &s->rxq);
-		ust__pkt_free(&st->pools, pkt);
-	}
-	return (ssize_t)((flags & MSG_TRUNC) ? len : n);
-}
-
 static const struct ust__sock_ops udp_sock_ops = {
 	.name = "udp",
 	.type = SOCK_DGRAM,
@@ -263,7 +243,7 @@ static const struct ust__sock_ops udp_sock_ops = {
 	.bind = udp_bind,
 	.connect = udp_connect,
 	.send = udp_send,
-	.recv = udp_recv,
+	.recv = ust__dgram_recv,
 	.shutdown = ust__dgram_shutdown,
 	.close = ust__dgram_close,
 	.poll = ust__dgram_poll,

@@ -9,6 +9,7 @@
 #include <ctype.h>
 #include <errno.h>
 #include <math.h>
+#include <sched.h>
 #include <signal.h>
 #include <stdarg.h>
 #include <stdlib.h>
@@ -408,7 +409,15 @@ int ust_tool_wait(struct ust_tool *t, uint64_t until_ns, struct ust_tool_event *
 		else if (stored < max)
 			out[stored++] = (struct ust_tool_event){ .tag = tag, .events = evs[i].events };
 	}
-	ust_stack_poll(t->stack, ust_now());
+	int later = ust_stack_poll(t->stack, ust_now());
+	/*
+	 * Busy polling never sleeps, but an idle round yields the CPU: the kernel work our own
+	 * transmissions cause (a TAP write's receive processing) may have been deferred to
+	 * ksoftirqd on this CPU, and a spinner that never yields starves it (replies then wait
+	 * for milliseconds). With nothing else runnable, sched_yield returns at once.
+	 */
+	if (t->busy_poll && frames == 0 && later == 0 && n == 0)
+		sched_yield();
 	return stored;
 }
 

@@ -59,8 +59,7 @@ static void usage(FILE *f)
 	      "  -f             flood: send as fast as replies come back (at least 100/s),\n"
 	      "                 print '.' per request and erase one per reply\n"
 	      "  --batch N      send N requests back to back each interval (default 1)\n"
-	      "The per-reply line has no ttl= field: the stack's socket API does not return\n"
-	      "the received TTL.\n", f);
+	      "Each reply line shows the TTL the reply arrived with (IP_RECVTTL).\n", f);
 	ust_tool_common_usage(f);
 }
 
@@ -200,7 +199,7 @@ static bool data_intact(struct ping *p, const uint8_t *data, size_t len, uint16_
 	return true;
 }
 
-static void handle_reply(struct ping *p, const uint8_t *b, size_t n, const struct sockaddr_in *from)
+static void handle_reply(struct ping *p, const uint8_t *b, size_t n, const struct sockaddr_in *from, int ttl)
 {
 	uint64_t now = ust_now();
 	uint16_t seq;
@@ -245,21 +244,37 @@ static void handle_reply(struct ping *p, const uint8_t *b, size_t n, const struc
 	inet_ntop(AF_INET, &from->sin_addr, from_str, sizeof(from_str));
 	format_ms(ms, tbuf, sizeof(tbuf));
 	if (dup)
-		printf("%zu bytes from %s: icmp_seq=%u (DUP!)\n", n, from_str, (unsigned)seq);
+		printf("%zu bytes from %s: icmp_seq=%u ttl=%d (DUP!)\n", n, from_str, (unsigned)seq, ttl);
 	else
-		printf("%zu bytes from %s: icmp_seq=%u time=%s ms\n", n, from_str, (unsigned)seq, tbuf);
+		printf("%zu bytes from %s: icmp_seq=%u ttl=%d time=%s ms\n", n, from_str, (unsigned)seq, ttl, tbuf);
+}
+
+/* The TTL the reply arrived with, from its IP_TTL control message (-1 if none). */
+static int reply_ttl(struct msghdr *msg)
+{
+	for (struct cmsghdr *c = CMSG_FIRSTHDR(msg); c; c = CMSG_NXTHDR(msg, c)) {
+		int ttl;
+
+		if (c->cmsg_level == IPPROTO_IP && c->cmsg_type == IP_TTL && c->cmsg_len >= CMSG_LEN(sizeof(ttl))) {
+			memcpy(&ttl, CMSG_DATA(c), sizeof(ttl));
+			return ttl;
+		}
+	}
+	return -1;
 }
 
 static void receive_all(struct ping *p)
 {
 	for (;;) {
 		struct sockaddr_in from;
-		socklen_t fl = sizeof(from);
-		ssize_t n = ust_recvfrom(p->tool.stack, p->sd, p->rxbuf, ICMP_HDR + MAX_DATA, 0,
-					 (struct sockaddr *)&from, &fl);
+		struct iovec iov = { .iov_base = p->rxbuf, .iov_len = ICMP_HDR + MAX_DATA };
+		union { struct cmsghdr align; uint8_t buf[CMSG_SPACE(sizeof(int))]; } control;
+		struct msghdr msg = { .msg_name = &from, .msg_namelen = sizeof(from), .msg_iov = &iov, .msg_iovlen = 1,
+				      .msg_control = control.buf, .msg_controllen = sizeof(control.buf) };
+		ssize_t n = ust_recvmsg(p->tool.stack, p->sd, &msg, 0);
 
 		if (n >= 0) {
-			handle_reply(p, p->rxbuf, (size_t)n, &from);
+			handle_reply(p, p->rxbuf, (size_t)n, &from, reply_ttl(&msg));
 			continue;
 		}
 		if (errno == EAGAIN || errno == EWOULDBLOCK || errno == EINTR)
@@ -382,6 +397,11 @@ int main(int argc, char **argv)
 		goto out;
 	}
 	p.sd = ust_socket(p.tool.stack, AF_INET, SOCK_DGRAM, IPPROTO_ICMP);
+	if (p.sd >= 0) {
+		int on = 1;
+
+		ust_setsockopt(p.tool.stack, p.sd, IPPROTO_IP, IP_RECVTTL, &on, sizeof(on));
+	}
 	if (p.sd < 0) {
 		ust_tool_error(&p.tool, "ICMP echo socket: %s", strerror(errno));
 		status = UST_TOOL_EXIT_RUNTIME;

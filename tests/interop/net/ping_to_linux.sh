@@ -12,7 +12,7 @@ rc=$?
 cat "$T/p1"
 [[ $rc -eq 0 ]] || fail "ustack-ping exited with $rc"
 grep -q "5 packets transmitted, 5 received, 0% packet loss" "$T/p1" || fail "missing replies"
-grep -qE "^64 bytes from $LX_IP: icmp_seq=1 time=[0-9.]+ ms" "$T/p1" || fail "reply line format"
+grep -qE "^64 bytes from $LX_IP: icmp_seq=1 ttl=64 time=[0-9.]+ ms" "$T/p1" || fail "reply line format (with the received ttl=64 of Linux replies)"
 grep -qE "^rtt min/avg/max/mdev = [0-9.]+/[0-9.]+/[0-9.]+/[0-9.]+ ms" "$T/p1" || fail "rtt line"
 
 note "ustack-ping -s 8000 -c 3 $LX_IP"

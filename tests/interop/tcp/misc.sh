@@ -6,6 +6,12 @@
 #   backlog:   40 Linux connects to a ustack-nc -l (listen backlog 8) that accepts one
 #              connection and never the others: nothing crashes, the tool exits 0 on SIGTERM,
 #              its counters show the refused/queued excess
+#   lost FIN:  Linux `nc -N` sends to `ustack-nc -l`, which closes and exits once Linux has
+#              finished; nftables drops ustack's first FIN. The close lingers (SO_LINGER) and
+#              retransmits the FIN, so Linux nc still sees the end of the stream and exits 0
+#              (without the linger the exiting stack's RST was refused by Linux as out of
+#              window, RFC 5961, and Linux nc waited in FIN_WAIT_2 forever)
+# The ustack side of each captures to a pcap file that must open cleanly in tshark.
 source "$(dirname "$0")/lib.sh"
 setup_link
 PY=$NS_PY
@@ -18,7 +24,7 @@ l.bind(('$LX_IP', 9200)); l.listen(1); l.settimeout(20)
 c, _ = l.accept(); print('accepted', flush=True); time.sleep(30)"
 kpid=$NS_PID
 lx_wait_listen 9200 || fail "python server did not start"
-us_bg kanc "$NC" -v -d --stats --keepalive 1,1,3 "$LX_IP" 9200
+us_bg kanc "$NC" -v -d --stats --pcap "$T/keepalive.pcap" --keepalive 1,1,3 "$LX_IP" 9200
 nc_pid=$US_PID
 ns_wait_for "$T/ka.out" accepted 10 || { cat "$T/kanc.err"; fail "no connection"; }
 sleep 2	# a couple of keepalive probes answered by Linux first
@@ -37,7 +43,7 @@ lx nft flush ruleset
 
 note "backlog: 40 connects to a listener that accepts one"
 # -k: the listener stays open, but ustack-nc serves one connection at a time
-us_bg bl "$NC" -v -d -k --stats -l 9300
+us_bg bl "$NC" -v -d -k --stats --pcap "$T/backlog.pcap" -l 9300
 bpid=$US_PID
 us_wait_up "$T/bl.err"
 lx "$PY" -c "
@@ -70,4 +76,22 @@ for c in rx_listen_overflow rx_syn_queue_full syncookies_sent; do
 	over=$((over + ${v:-0}))
 done
 [[ $over -gt 0 ]] || { cat "$T/bl.err"; fail "no overflow counted for 40 connects to a backlog of 8"; }
+
+note "lost FIN: ustack-nc -l closes and exits, its first FIN is dropped"
+lx nft add table inet tcpio && lx nft add chain inet tcpio input '{ type filter hook input priority 0; }' &&
+	lx nft add rule inet tcpio input ip saddr "$US_IP" tcp flags \& fin == fin numgen inc mod 1000 == 0 \
+		counter drop || fail "nft FIN drop rule"
+mkdata "$T/fin.in" 100000
+us_bg fin "$NC" -v -d --pcap "$T/lostfin.pcap" -l 9400
+fpid=$US_PID
+us_wait_up "$T/fin.err"
+lx timeout 20 nc -N "$US_IP" 9400 <"$T/fin.in" || { rc=$?; cat "$T/fin.err"; fail "Linux nc did not end cleanly (status $rc)"; }
+wait_pid "$fpid" 10 || { cat "$T/fin.err"; fail "ustack-nc -l did not exit 0"; }
+same "$T/fin.in" "$T/fin.out" || fail "ustack-nc received other bytes"
+lx nft list ruleset | grep -q "packets 1 " || { lx nft list ruleset; fail "no FIN was dropped"; }
+lx nft flush ruleset
+for f in "$T"/*.pcap; do
+	note "capture $(basename "$f"): tshark -z expert"
+	check_pcap "$f"
+done
 echo "PASS"

@@ -36,6 +36,7 @@ struct sim_opts {
 	sim_impair_fn impair;
 	void *arg;
 	bool accept_unsolicited_arp;	/* for B */
+	uint32_t tcp_msl_ms;		/* both stacks' ust_stack_config.tcp_msl_ms */
 };
 
 struct sim {

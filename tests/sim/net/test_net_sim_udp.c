@@ -232,6 +232,68 @@ static void test_vectors(void **state)
 	sim_fini(&s);
 }
 
+/* recvmsg/sendmsg: address, iovecs, MSG_TRUNC, and the IP_TTL / IP_TOS control messages. */
+static void test_msg_ttl_tos(void **state)
+{
+	(void)state;
+	struct sim s;
+	assert_int_equal(sim_init(&s, NULL), 0);
+	int rx = sim_udp_socket(s.b, 5000), tx = sim_udp_socket(s.a, 6000);
+	int on = 1, ttl = 33, tos = 0x28;
+	assert_int_equal(ust_setsockopt(s.a, tx, IPPROTO_IP, IP_TTL, &ttl, sizeof(ttl)), 0);
+	assert_int_equal(ust_setsockopt(s.a, tx, IPPROTO_IP, IP_TOS, &tos, sizeof(tos)), 0);
+	assert_int_equal(ust_setsockopt(s.b, rx, IPPROTO_IP, IP_RECVTTL, &on, sizeof(on)), 0);
+	assert_int_equal(ust_setsockopt(s.b, rx, IPPROTO_IP, IP_RECVTOS, &on, sizeof(on)), 0);
+	int v = 0;
+	socklen_t vl = sizeof(v);
+	assert_int_equal(ust_getsockopt(s.b, rx, IPPROTO_IP, IP_RECVTTL, &v, &vl), 0);
+	assert_int_equal(v, 1);
+	struct sockaddr_in dst = sim_addr(SIM_IP_B, 5000);
+	struct iovec out[2] = { { "hello ", 6 }, { "ttl", 3 } };
+	struct msghdr m = { .msg_name = &dst, .msg_namelen = sizeof(dst), .msg_iov = out, .msg_iovlen = 2 };
+	assert_int_equal(ust_sendmsg(s.a, tx, &m, 0), 9);
+	assert_int_equal(ust_sendmsg(s.a, tx, &m, 0), 9);
+	sim_run(&s, 5 * SIM_MS);
+
+	char b[16];
+	struct sockaddr_in from;
+	struct iovec in = { b, 5 };	/* shorter than the datagram */
+	union { struct cmsghdr align; uint8_t buf[CMSG_SPACE(sizeof(int)) + CMSG_SPACE(1)]; } ctl;
+	struct msghdr r = { .msg_name = &from, .msg_namelen = sizeof(from), .msg_iov = &in, .msg_iovlen = 1,
+			    .msg_control = ctl.buf, .msg_controllen = sizeof(ctl.buf) };
+	assert_int_equal(ust_recvmsg(s.b, rx, &r, 0), 5);
+	assert_memory_equal(b, "hello", 5);
+	assert_true(r.msg_flags & MSG_TRUNC);
+	assert_false(r.msg_flags & MSG_CTRUNC);
+	assert_int_equal(r.msg_namelen, sizeof(from));
+	assert_int_equal(ntohs(from.sin_port), 6000);
+	assert_int_equal(ntohl(from.sin_addr.s_addr), SIM_IP_A);
+	int got_ttl = -1, got_tos = -1;
+	for (struct cmsghdr *c = CMSG_FIRSTHDR(&r); c; c = CMSG_NXTHDR(&r, c)) {
+		assert_int_equal(c->cmsg_level, IPPROTO_IP);
+		if (c->cmsg_type == IP_TTL)
+			memcpy(&got_ttl, CMSG_DATA(c), sizeof(int));
+		else if (c->cmsg_type == IP_TOS)
+			got_tos = *CMSG_DATA(c);
+	}
+	assert_int_equal(got_ttl, 33);	/* one hop on the pair link: no router decremented it */
+	assert_int_equal(got_tos, 0x28);
+
+	/* no room for control messages: the datagram still comes, flagged MSG_CTRUNC */
+	in.iov_len = sizeof(b);
+	r.msg_controllen = 0;
+	r.msg_control = NULL;
+	assert_int_equal(ust_recvmsg(s.b, rx, &r, 0), 9);
+	assert_false(r.msg_flags & MSG_TRUNC);
+	assert_true(r.msg_flags & MSG_CTRUNC);
+	assert_int_equal(r.msg_controllen, 0);
+	assert_int_equal(ust_recvmsg(s.b, rx, &r, 0), -1);
+	assert_int_equal(errno, EAGAIN);
+	assert_int_equal(ust_recvmsg(s.b, rx, NULL, 0), -1);
+	assert_int_equal(errno, EFAULT);
+	sim_fini(&s);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -242,6 +304,7 @@ int main(void)
 		cmocka_unit_test(test_rcvbuf_overflow),
 		cmocka_unit_test(test_connected_filters_and_peek),
 		cmocka_unit_test(test_vectors),
+		cmocka_unit_test(test_msg_ttl_tos),
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);
 }

@@ -22,8 +22,8 @@ static void active_close_time_wait(void **state)
 {
 	(void)state;
 	struct sim s;
-	assert_int_equal(sim_init(&s, NULL), 0);
-	ust__tcp_set_msl(s.a, 5 * SIM_SEC);
+	/* MSL 5 s through the public configuration: TIME_WAIT lasts 10 s */
+	assert_int_equal(sim_init(&s, &(struct sim_opts){ .tcp_msl_ms = 5000 }), 0);
 	int c, d;
 	tsim_pair(&s, 80, &c, &d);
 	assert_int_equal(ust_shutdown(s.a, c, SHUT_WR), 0);
@@ -55,6 +55,31 @@ static void active_close_time_wait(void **state)
 	sim_run_until(&s, tw_start + 10 * SIM_SEC + 200 * SIM_MS);
 	assert_int_equal(ust__tcp(s.a)->ntcb, 0);
 	sim_fini(&s);
+}
+
+/* An MSL over an hour is refused, naming the option. */
+static void msl_out_of_range_refused(void **state)
+{
+	(void)state;
+	struct ust_pool_config pc = { .count = 64, .buf_size = 2048, .headroom = 128 };
+	struct ust_pool *pa, *pb;
+	assert_int_equal(ust_pool_create(&pa, &pc), 0);
+	assert_int_equal(ust_pool_create(&pb, &pc), 0);
+	struct ust_backend *ea, *eb;
+	assert_int_equal(ust_pair_create(&ea, &eb, pa, pb, &(struct ust_pair_config){ 0 }), 0);
+	struct ust_stack *st = NULL;
+	const char *why = NULL;
+	struct ust_stack_config cfg = { .ip = "10.0.0.1/24", .seed = 1, .tcp_msl_ms = UST_TCP_MSL_MS_MAX + 1 };
+	assert_int_equal(ust_stack_create_on(&st, ea, &cfg, &why), -EINVAL);
+	assert_null(st);
+	assert_non_null(why);
+	assert_non_null(strstr(why, "tcp_msl_ms"));
+	cfg.tcp_msl_ms = UST_TCP_MSL_MS_MAX;
+	assert_int_equal(ust_stack_create_on(&st, eb, &cfg, &why), 0);
+	assert_int_equal(ust__tcp(st)->msl_ns, (uint64_t)UST_TCP_MSL_MS_MAX * UST_NS_PER_MS);
+	ust_stack_destroy(st);
+	ust_pool_destroy(pa);
+	ust_pool_destroy(pb);
 }
 
 static void default_time_wait_is_60s(void **state)
@@ -244,6 +269,7 @@ int main(void)
 {
 	const struct CMUnitTest tests[] = {
 		cmocka_unit_test(active_close_time_wait),
+		cmocka_unit_test(msl_out_of_range_refused),
 		cmocka_unit_test(default_time_wait_is_60s),
 		cmocka_unit_test(orphan_fin_wait2_timeout),
 		cmocka_unit_test(half_close),

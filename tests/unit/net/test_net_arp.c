@@ -158,7 +158,6 @@ static void test_expiry_and_refresh(void **state)
 
 /* 1400 bytes of UDP payload: a 1442-byte frame against the byte limits. */
 #define QB_PAYLOAD 1400u
-#define QB_FRAME (UST_ETH_HDR_LEN + 20u + 8u + QB_PAYLOAD)
 static uint8_t qb_data[QB_PAYLOAD];
 
 static void test_queue_bounds(void **state)
@@ -168,8 +167,9 @@ static void test_queue_bounds(void **state)
 	assert_int_equal(sim_init(&s, &(struct sim_opts){ .raw_a = true }), 0);
 	int sd = sim_udp_socket(s.b, 0);
 	struct sockaddr_in dst = sim_addr(SIM_IP_A, 9);
-	const unsigned per_entry = UST_ARP_QUEUE_BYTES_PER_ENTRY / QB_FRAME;
-	const unsigned total = UST_ARP_QUEUE_BYTES_TOTAL / QB_FRAME;
+	const unsigned charge = s.b->pools.small->buf_size;	/* per queued frame: its buffer */
+	const unsigned per_entry = UST_ARP_QUEUE_BYTES_PER_ENTRY / charge;
+	const unsigned total = UST_ARP_QUEUE_BYTES_TOTAL / charge;
 	/* the frame-count cap (half of 2048 buffers) is not what limits here */
 	assert_true(total < 2048 / UST_ARP_QUEUE_POOL_DIVISOR);
 	for (unsigned i = 0; i < per_entry + 10; i++)
@@ -177,7 +177,7 @@ static void test_queue_bounds(void **state)
 					    sizeof(dst)), QB_PAYLOAD);
 	assert_int_equal(sim_counter(s.b, "arp.queued"), per_entry);
 	assert_int_equal(sim_counter(s.b, "arp.queue_full_dropped"), 10);
-	assert_true(ust__arp_entry_bytes(ust__arp_lookup(s.b, SIM_IP_A)) <= UST_ARP_QUEUE_BYTES_PER_ENTRY);
+	assert_true(ust__arp_entry_bytes(s.b->pools.small, ust__arp_lookup(s.b, SIM_IP_A)) <= UST_ARP_QUEUE_BYTES_PER_ENTRY);
 	/* overall bound across many unresolved neighbours */
 	for (unsigned h = 10; h < 30; h++) {
 		struct sockaddr_in d = sim_addr(UST_IPV4(10, 0, 0, h), 9);
