@@ -79,16 +79,21 @@ struct ust__arp {
 
 /* What a queued frame counts against the byte limits: the buffer it pins, not its length
  * (its "true size"), so a flood of small frames (SYN-ACKs to spoofed addresses) cannot hold
- * more of the frame pool than a few big ones. Queued frames are in the small pool. */
+ * more of the frame pool than a few big ones. Queued frames are in the small pool. A pool of
+ * 64 KiB buffers (TAP with offload) is charged 2 KiB per frame: frames waiting here are at
+ * most one MTU, and charging 64 KiB would leave room for three (an 8000-byte ping, six
+ * fragments, could not wait for resolution); the pool share is still bounded by
+ * UST_ARP_QUEUE_POOL_DIVISOR. */
+#define UST_ARP_FRAME_CHARGE_MAX 2048u
 static inline uint64_t ust__arp_frame_bytes(const struct ust_pool *pool)
 {
-	return pool->buf_size;
+	return pool->buf_size < UST_ARP_FRAME_CHARGE_MAX ? pool->buf_size : UST_ARP_FRAME_CHARGE_MAX;
 }
 
 /* Bytes charged to one entry's queue. */
 static inline uint64_t ust__arp_entry_bytes(const struct ust_pool *pool, const struct ust__arp_entry *e)
 {
-	return (uint64_t)e->queue.count * pool->buf_size;
+	return (uint64_t)e->queue.count * ust__arp_frame_bytes(pool);
 }
 
 void ust__arp_init(struct ust_stack *st);
