@@ -5,17 +5,20 @@
 #
 #   bench/net/ping-latency.sh [BUILD_DIR]     env: LOADS="1 10 100 500 1000" COUNT=50 INTERVAL=0.1
 #                                             TARGETS="ustack-tap kernel-veth ustack-afpacket"
+#                                             NAME=ping-latency (output file names)
+#                                             US_CPU, LX_CPU, US_SCHED, US_BUSY: see common.sh
 #
 # Interval 0.1 s: with 1000 pingers that offers 10,000 requests/s, far below what either stack
 # can answer, so the figure shows latency under concurrency (GoNet's question), not saturation;
-# a load step takes 5 s. Writes bench/net/ping-latency.csv and bench/net/ping-latency.png.
+# a load step takes 5 s. Writes bench/net/$NAME.{txt,csv,png}.
 source "$(dirname "$0")/common.sh"
-exec > >(tee "$OUT/ping-latency.txt") 2>&1
+NAME=${NAME:-ping-latency}
+exec > >(tee "$OUT/$NAME.txt") 2>&1
 echo "# $0 $* ($(date -u +%FT%TZ), $(nproc) CPUs)"
 LOADS=${LOADS:-1 10 100 500 1000}
 COUNT=${COUNT:-50}
 INTERVAL=${INTERVAL:-0.1}
-CSV=$OUT/ping-latency.csv
+CSV=$OUT/$NAME.csv
 
 bench_setup
 echo "load,target,pingers,transmitted,received,loss_pct,mean_rtt_ms,mean_mdev_ms,max_rtt_ms" >"$CSV"
@@ -58,7 +61,7 @@ PY
 done
 bench_teardown
 
-"$NS_PY" - "$CSV" "$OUT/ping-latency.png" "$COUNT" "$INTERVAL" <<'PY'
+"$NS_PY" - "$CSV" "$OUT/$NAME.png" "$COUNT" "$INTERVAL" <<'PY'
 import csv, sys
 rows = list(csv.DictReader(open(sys.argv[1])))
 loads = sorted({int(r["load"]) for r in rows})
