@@ -507,6 +507,8 @@ static ssize_t do_recv(struct ust_stack *st, int sd, const struct iovec *iov, in
 		return -1;
 	if (iovcnt < 0 || iovcnt > IOV_MAX)
 		return fail(st, EINVAL);
+	if (flags & MSG_OOB)	/* no urgent data: TCP keeps urgent bytes inline */
+		return fail(st, EOPNOTSUPP);
 	for (;;) {
 		if (take_error(st, s)) {
 			int e = errno;
@@ -540,6 +542,8 @@ static ssize_t do_send(struct ust_stack *st, int sd, const struct iovec *iov, in
 		return -1;
 	if (iovcnt < 0 || iovcnt > IOV_MAX)
 		return fail(st, EINVAL);
+	if (flags & MSG_OOB)
+		return fail(st, EOPNOTSUPP);
 	uint32_t ip;
 	uint16_t port;
 	if (to && addr_in(st, to, tolen, &ip, &port, false) < 0)

@@ -226,6 +226,11 @@ static void test_vectors(void **state)
 	assert_int_equal(ust_readv(s.b, rx, in, 2), 8);
 	assert_memory_equal(a, "ab", 2);
 	assert_memory_equal(b, "cdefgh", 6);
+	/* no urgent data anywhere: MSG_OOB is refused, not ignored */
+	assert_int_equal(ust_recvfrom(s.b, rx, b, sizeof(b), MSG_OOB, NULL, NULL), -1);
+	assert_int_equal(errno, EOPNOTSUPP);
+	assert_int_equal(ust_sendto(s.a, tx, "x", 1, MSG_OOB, NULL, 0), -1);
+	assert_int_equal(errno, EOPNOTSUPP);
 	/* MSG_DONTWAIT on an empty queue */
 	assert_int_equal(ust_recvfrom(s.b, rx, b, sizeof(b), MSG_DONTWAIT, NULL, NULL), -1);
 	assert_int_equal(errno, EAGAIN);
