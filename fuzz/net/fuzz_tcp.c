@@ -7,19 +7,21 @@
  * from the stack's own output (its ISN, SND.NXT, the last RCV.NXT it acknowledged, its window)
  * plus a fuzzed offset, so in-window, old, out-of-window and wrapped values all occur.
  *
- * Input: records, each decoding into one action (op = first byte % 8):
+ * Input: records, each decoding into one action (op = first byte % 10):
  *   0..2  segment on peer connection (byte & 3): flags, seq/ack base + offset, window,
  *         options (MSS, WS, SACK-permitted, SACK blocks, timestamps), payload length
- *   3     advance the virtual clock by 2^n ns (n < 36), or to the stack's next deadline
+ *   3,9   advance the virtual clock by 2^n ns (n < 36), or to the stack's next deadline
  *   4,5   application action on a socket: accept, read, write, shutdown, close, SO_LINGER 0,
- *         TCP_NODELAY, keepalive, new connect, re-listen
+ *         TCP_NODELAY, keepalive, SO_RCVBUF/SO_SNDBUF, TCP_MAXSEG, new connect, re-listen
  *   6     corrupted segment: bad checksum, truncated header, lying data offset, flipped
  *         header byte, raw option bytes
  *   7     segment with raw (unknown / malformed) option bytes and a correct checksum
+ *   8     ICMP error (unreachable, frag needed with an MTU, time exceeded) quoting a segment
  * Invariants (abort() on violation): the application reads exactly the peer's bytes in order
  * (payload byte at sequence s is a pure function of (peer port, s), the read check uses the
  * connection's IRS); every payload byte the stack sends is one the application wrote at that
- * stream offset (a pure function of (ports, ISS, offset)); the stack's TCP output parses with
+ * stream offset (a pure function of (ports, ISS, offset)) and its FIN follows the last byte
+ * written; the stack's TCP output parses with
  * a valid checksum; SND.UNA <= SND.NXT <= SND.MAX; after the stack is destroyed the pools are
  * whole (ASan/LSan catch leaks and bad accesses).
  */
@@ -177,6 +179,24 @@ static void peer_tcp_rx(struct fz *f, const struct ust_ipv4_repr *ip)
 		if (!ok) {
 			fprintf(stderr, "fuzz_tcp: the stack sent %zu bytes at seq %u on %u->%u the application never wrote there\n",
 				t.payload_len, dseq, t.src_port, t.dst_port);
+			abort();
+		}
+	}
+	if (t.flags & UST_TCP_FIN) {
+		/* The FIN comes right after the last byte the application wrote, never inside them. */
+		uint32_t fseq = dseq + (uint32_t)t.payload_len;
+		bool inside = false, exact = false;
+		for (unsigned i = 0; i < f->napp; i++) {
+			struct app *a = &f->a[i];
+			if (!a->have_iss || a->lport != t.src_port || a->rport != t.dst_port)
+				continue;
+			uint32_t off = fseq - a->iss - 1;
+			exact |= off == a->written;
+			inside |= off < a->written;
+		}
+		if (inside && !exact) {
+			fprintf(stderr, "fuzz_tcp: FIN at seq %u on %u->%u before the end of what was written\n", fseq,
+				t.src_port, t.dst_port);
 			abort();
 		}
 	}
@@ -369,7 +389,7 @@ static void app_action(struct fz *f)
 		return;
 	int one = 1;
 	switch (op % 16) {
-	case 1: case 11: app_read(f, a, (size_t)arg * 32 + 1); break;
+	case 1: app_read(f, a, (size_t)arg * 32 + 1); break;
 	case 2: case 12: app_write(f, a, (size_t)arg * 37 + 1); break;
 	case 3: ust_shutdown(f->st, a->sd, SHUT_WR); break;
 	case 4: ust_shutdown(f->st, a->sd, arg & 1 ? SHUT_RDWR : SHUT_RD); break;
@@ -394,6 +414,16 @@ static void app_action(struct fz *f)
 		ust_setsockopt(f->st, a->sd, IPPROTO_TCP, TCP_KEEPIDLE, &idle, sizeof(idle));
 		ust_setsockopt(f->st, a->sd, IPPROTO_TCP, TCP_KEEPINTVL, &idle, sizeof(idle));
 		ust_setsockopt(f->st, a->sd, IPPROTO_TCP, TCP_KEEPCNT, &cnt, sizeof(cnt));
+		break;
+	}
+	case 14: {	/* small buffers: zero windows, persist, a full send queue */
+		int v = 512 + arg * 64;
+		ust_setsockopt(f->st, a->sd, SOL_SOCKET, (arg & 1) ? SO_SNDBUF : SO_RCVBUF, &v, sizeof(v));
+		break;
+	}
+	case 15: {
+		int v = 64 + arg * 8;
+		ust_setsockopt(f->st, a->sd, IPPROTO_TCP, TCP_MAXSEG, &v, sizeof(v));
 		break;
 	}
 	default: app_read(f, a, 65536); break;
@@ -515,6 +545,38 @@ static void segment_action(struct fz *f, int kind)
 	send_frame(f, l4, n, 0);
 }
 
+/* An ICMP error from the peer quoting a segment the stack sent (unreachable, frag needed). */
+static void icmp_action(struct fz *f)
+{
+	static const uint8_t tc[8][2] = { { 3, 0 }, { 3, 1 }, { 3, 3 }, { 3, 4 }, { 3, 4 }, { 11, 0 }, { 12, 0 }, { 3, 2 } };
+	uint8_t b0 = get8(f), mtu = get8(f);
+	uint16_t soff = get16(f);
+	struct pconn *c = &f->c[b0 & 3];
+	uint8_t m[8 + 28];
+	memset(m, 0, sizeof(m));
+	m[0] = tc[(b0 >> 2) & 7][0];
+	m[1] = tc[(b0 >> 2) & 7][1];
+	ust_put_be16(m + 6, (uint16_t)(mtu * 8u));
+	struct ust_ipv4_repr q = { .src = STACK_IP, .dst = PEER_IP, .protocol = UST_IPPROTO_TCP, .ttl = 64,
+				   .header_len = 20, .total_len = 1500 };
+	ust_ipv4_emit(&q, m + 8, 20);
+	ust_put_be16(m + 28, c->sport);
+	ust_put_be16(m + 30, c->pport);
+	ust_put_be32(m + 32, c->stk_nxt + scaled(soff, b0 >> 5));
+	ust_put_be16(m + 2, ust_csum(m, sizeof(m)));
+	struct ust_pkt *pkt = ust_pkt_alloc(f->pool);
+	if (!pkt)
+		return;
+	uint8_t *p = ust_pkt_put(f->pool, pkt, 14 + 20 + sizeof(m));
+	struct ust_eth_repr e = { .dst = f->stack_mac, .src = peer_mac, .ethertype = UST_ETHERTYPE_IPV4 };
+	ust_eth_emit(&e, p, 14);
+	struct ust_ipv4_repr ip = { .src = PEER_IP, .dst = STACK_IP, .protocol = UST_IPPROTO_ICMP, .ttl = 64,
+				    .header_len = 20, .total_len = (uint16_t)(20 + sizeof(m)) };
+	ust_ipv4_emit(&ip, p + 14, 20);
+	memcpy(p + 34, m, sizeof(m));
+	ust_backend_tx(f->peer, &pkt, 1, f->now);
+}
+
 static void clock_action(struct fz *f)
 {
 	uint8_t b = get8(f);
@@ -571,6 +633,7 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 	f.trace = getenv("FUZZ_TCP_TRACE") != NULL;
 	f.len = size;
 	f.now = 1000000000ull;
+	ust_stack_poll(f.st, f.now);	/* the stack's clock starts at 0: set it before timers are armed */
 	for (int i = 0; i < NCONN; i++) {
 		f.c[i].pport = (uint16_t)(i == 0 ? 5000 : 40000 + i);
 		f.c[i].sport = 80;
@@ -587,12 +650,13 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 
 	for (int steps = 0; f.off < f.len && steps < 4096; steps++) {
 		uint8_t op = get8(&f);
-		switch (op % 8) {
+		switch (op % 10) {
 		case 0: case 1: case 2: segment_action(&f, 0); break;
-		case 3: clock_action(&f); break;
+		case 3: case 9: clock_action(&f); break;
 		case 4: case 5: app_action(&f); break;
 		case 6: segment_action(&f, 1); break;
-		default: segment_action(&f, 2); break;
+		case 7: segment_action(&f, 2); break;
+		default: icmp_action(&f); break;
 		}
 		ust_stack_poll(f.st, f.now);
 		peer_drain(&f);

@@ -42,6 +42,12 @@ def app(which, op, arg=0):
 
 
 ACCEPT, READ, WRITE, SHUT_WR, SHUT_RD, CLOSE, LINGER0, NODELAY, KEEPALIVE, CONNECT, RELISTEN = range(11)
+READ_ALL, BUFSIZE, MAXSEG = 11, 14, 15
+
+
+def icmp(conn, kind, mtu=0, soff=0):
+    # kind: 0 net unreachable, 1 host unreachable, 2 port unreachable, 3 frag needed (mtu * 8)
+    return bytes([8, conn | kind << 2, mtu]) + struct.pack("!h", soff)
 SYNOPTS = dict(mss=1456, ws=7, sackp=True, ts=(1, 0))
 
 
@@ -97,11 +103,22 @@ def corrupted():
     return out
 
 
+def small_buffers_icmp():
+    # A small receive buffer fills (zero window, window update on read); frag needed shrinks
+    # the MSS of a connection with data in flight; a port unreachable on the active side.
+    return (seg(1, SYN, S_ISS, A_ZERO, **SYNOPTS) + seg(1, ACK, S_NXT, A_NXT) + app(0, ACCEPT)
+            + app(1, BUFSIZE, 0) + app(1, MAXSEG, 100) + app(1, WRITE, 100)
+            + icmp(1, 3, mtu=72, soff=-100) + clock(0xf0)
+            + b"".join(seg(1, ACK, S_NXT, A_NXT, plen=180, big=True) for _ in range(4))
+            + app(1, READ_ALL) + seg(1, ACK, S_NXT, A_NXT) + clock(0xf0)
+            + icmp(0, 2) + clock(0xf0) + app(0, READ, 1))
+
+
 def main():
     os.makedirs(OUT, exist_ok=True)
     for name, fn in [("passive_data_close", passive_data_close), ("active_data_close", active_data_close),
                      ("sack_ooo", sack_ooo), ("resets_and_timers", resets_and_timers),
-                     ("corrupted", corrupted)]:
+                     ("corrupted", corrupted), ("small_buffers_icmp", small_buffers_icmp)]:
         with open(os.path.join(OUT, name), "wb") as f:
             f.write(fn())
 
