@@ -114,11 +114,21 @@ def small_buffers_icmp():
             + icmp(0, 2) + clock(0xf0) + app(0, READ, 1))
 
 
+def syn_cookie():
+    # Three SYNs on a backlog of 2: the third is answered with a SYN cookie, its ACK makes the
+    # connection; data both ways on it.
+    return (seg(1, SYN, S_ISS, A_ZERO, **SYNOPTS) + seg(2, SYN, S_ISS, A_ZERO, **SYNOPTS)
+            + seg(3, SYN, S_ISS, A_ZERO, **SYNOPTS) + seg(3, ACK, S_NXT, A_NXT, ts=(1, 0))
+            + app(0, ACCEPT) + app(1, WRITE, 10) + seg(3, ACK, S_NXT, A_NXT, plen=50, ts=(1, 0))
+            + app(1, READ_ALL) + app(1, CLOSE) + seg(3, FIN | ACK, S_NXT, A_NXT, ts=(2, 0)) + clock(0xf0))
+
+
 def main():
     os.makedirs(OUT, exist_ok=True)
     for name, fn in [("passive_data_close", passive_data_close), ("active_data_close", active_data_close),
                      ("sack_ooo", sack_ooo), ("resets_and_timers", resets_and_timers),
-                     ("corrupted", corrupted), ("small_buffers_icmp", small_buffers_icmp)]:
+                     ("corrupted", corrupted), ("small_buffers_icmp", small_buffers_icmp),
+                     ("syn_cookie", syn_cookie)]:
         with open(os.path.join(OUT, name), "wb") as f:
             f.write(fn())
 
