@@ -21,7 +21,7 @@
  * (payload byte at sequence s is a pure function of (peer port, s), the read check uses the
  * connection's IRS); every payload byte the stack sends is one the application wrote at that
  * stream offset (a pure function of (ports, ISS, offset)) and its FIN follows the last byte
- * written; the stack's TCP output parses with
+ * written; its RCV.NXT (the ACK field) never goes back; the stack's TCP output parses with
  * a valid checksum; SND.UNA <= SND.NXT <= SND.MAX; after the stack is destroyed the pools are
  * whole (ASan/LSan catch leaks and bad accesses).
  */
@@ -60,6 +60,8 @@ struct pconn {
 	uint32_t ts;		/* our timestamp clock */
 	bool stk_known;
 	uint32_t stk_iss, stk_nxt, stk_ack, stk_wnd, stk_tsval;
+	bool ack_known;		/* ack_hi: last non-RST ACK of this connection (RCV.NXT never goes back) */
+	uint32_t ack_hi;
 };
 
 /* One application socket (kept after close: the stack may still retransmit its bytes). */
@@ -205,6 +207,17 @@ static void peer_tcp_rx(struct fz *f, const struct ust_ipv4_repr *ip)
 		if (c->pport != t.dst_port || c->sport != t.src_port)
 			continue;
 		uint32_t end = dseq + (uint32_t)t.payload_len + ((t.flags & UST_TCP_FIN) ? 1 : 0);
+		if (t.flags & UST_TCP_SYN)
+			c->ack_known = false;	/* a new connection (or its first SYN-ACK) */
+		if ((t.flags & (UST_TCP_ACK | UST_TCP_RST)) == UST_TCP_ACK) {
+			if (c->ack_known && seq_lt(t.ack, c->ack_hi)) {
+				fprintf(stderr, "fuzz_tcp: %u->%u acknowledged %u after %u (RCV.NXT went back)\n",
+					t.src_port, t.dst_port, t.ack, c->ack_hi);
+				abort();
+			}
+			c->ack_known = true;
+			c->ack_hi = t.ack;
+		}
 		if (t.flags & UST_TCP_SYN) {
 			c->stk_known = true;
 			c->stk_iss = t.seq;
@@ -316,6 +329,7 @@ static void app_connect(struct fz *f)
 	struct pconn *c = &f->c[0];
 	c->sport = a->lport;
 	c->stk_known = false;
+	c->ack_known = false;
 }
 
 static void app_read(struct fz *f, struct app *a, size_t want)
@@ -514,6 +528,22 @@ static size_t build_segment(struct fz *f, uint8_t *l4, struct pconn **out)
 	return hl + n;
 }
 
+/*
+ * After a header byte was changed (sequence number, flags, data offset), make the payload what
+ * the changed header says the peer sends: the bytes after the (new) data offset are the peer's
+ * stream at the (new) sequence number. Otherwise a lying data offset would turn option bytes
+ * into "data" the model never sent, and the read check would blame the stack.
+ */
+static void reconcile_payload(uint8_t *l4, size_t n, uint16_t pport)
+{
+	size_t hl = (size_t)(l4[12] >> 4) * 4;
+	uint32_t seq = ust_get_be32(l4 + 4) + ((l4[13] & UST_TCP_SYN) ? 1 : 0);
+	if (hl < UST_TCP_HDR_LEN || hl > n)
+		return;	/* the stack drops it anyway */
+	for (size_t k = hl; k < n; k++)
+		l4[k] = peer_byte(pport, seq + (uint32_t)(k - hl));
+}
+
 static void segment_action(struct fz *f, int kind)
 {
 	static uint8_t l4[2048];
@@ -526,8 +556,16 @@ static void segment_action(struct fz *f, int kind)
 		switch (how % 5) {
 		case 0: l4[16] ^= (uint8_t)(arg | 1); break;
 		case 1: n = arg % 20 < n ? arg % 20 : n; fix_csum(l4, n); break;
-		case 2: l4[12] = (uint8_t)((arg & 0xf0) | (l4[12] & 0x0f)); fix_csum(l4, n); break;
-		case 3: l4[arg % 20] ^= get8(f); fix_csum(l4, n); break;
+		case 2:
+			l4[12] = (uint8_t)((arg & 0xf0) | (l4[12] & 0x0f));
+			reconcile_payload(l4, n, c->pport);
+			fix_csum(l4, n);
+			break;
+		case 3:
+			l4[arg % 20] ^= get8(f);
+			reconcile_payload(l4, n, c->pport);
+			fix_csum(l4, n);
+			break;
 		default: send_frame(f, l4, n, (size_t)(arg % 8)); return;	/* IP total length short */
 		}
 	} else if (kind == 2) {	/* raw options: replace the option area */
