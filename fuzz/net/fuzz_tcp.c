@@ -22,8 +22,9 @@
  * connection's IRS); every payload byte the stack sends is one the application wrote at that
  * stream offset (a pure function of (ports, ISS, offset)) and its FIN follows the last byte
  * written; its RCV.NXT (the ACK field) never goes back; the stack's TCP output parses with
- * a valid checksum; SND.UNA <= SND.NXT <= SND.MAX; after the stack is destroyed the pools are
- * whole (ASan/LSan catch leaks and bad accesses).
+ * a valid checksum; SND.UNA <= SND.NXT <= SND.MAX; an hour (virtual) after every socket was
+ * closed no TCB is left; after the stack is destroyed the pools are whole (ASan/LSan catch
+ * leaks and bad accesses).
  */
 #include <stdint.h>
 #include <stdio.h>
@@ -629,6 +630,14 @@ static void clock_action(struct fz *f)
 	}
 }
 
+static int print_counter(void *arg, const char *group, const char *name, uint64_t value)
+{
+	(void)arg;
+	if (value)
+		fprintf(stderr, "  counter %s.%s = %llu\n", group, name, (unsigned long long)value);
+	return 0;
+}
+
 static void check_tcbs(struct fz *f)
 {
 	for (unsigned i = 0; i < f->napp; i++) {
@@ -699,6 +708,37 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 		ust_stack_poll(f.st, f.now);
 		peer_drain(&f);
 		check_tcbs(&f);
+	}
+	/*
+	 * Close everything and let an hour of virtual time pass with a silent peer: every TCB must
+	 * go away on its own (FIN retransmissions give up, FIN_WAIT_2 and TIME_WAIT time out). A
+	 * TCB still there is one no timer will ever free.
+	 */
+	if (f.trace)
+		ust_stack_counters(f.st, print_counter, NULL);
+	for (unsigned i = 0; i < f.napp; i++) {
+		struct ust__tcb *t = f.a[i].sd >= 0 ? ust__tcp_tcb(f.st, f.a[i].sd) : NULL;
+		if (f.trace && t)
+			fprintf(stderr, "tcb %u: state %d una %u nxt %u max %u wnd %u rto_at %llu keep_at %llu flags %x unsent %u smss %u cwnd %u ccsmss %u\n", i,
+				t->state, t->snd_una, t->snd_nxt, t->snd_max, t->snd_wnd, (unsigned long long)t->rto_at,
+				(unsigned long long)t->keep_at, t->flags, ust__tcp_unsent(t), t->smss, t->cc.conn.cwnd, t->cc.conn.smss);
+		if (f.a[i].sd >= 0)
+			ust_close(f.st, f.a[i].sd);
+	}
+	ust_close(f.st, f.lsd);
+	uint64_t quiet_end = f.now + 3600 * 1000000000ull;
+	for (int i = 0; i < 100000; i++) {
+		uint64_t d = ust_stack_next_deadline(f.st);
+		if (d == UINT64_MAX || d > quiet_end)
+			break;
+		if (d > f.now)
+			f.now = d;
+		ust_stack_poll(f.st, f.now);
+		peer_drain(&f);
+	}
+	if (tp->ntcb != 0) {
+		fprintf(stderr, "fuzz_tcp: %u TCBs left an hour after every socket was closed\n", tp->ntcb);
+		abort();
 	}
 	if (f.trace)
 		for (unsigned i = 0; i < f.napp; i++)
