@@ -19,7 +19,7 @@
  *   8     ICMP error (unreachable, frag needed with an MTU, time exceeded) quoting a segment
  * Invariants (abort() on violation): the application reads exactly the peer's bytes in order
  * (payload byte at sequence s is a pure function of (peer port, s), the read check uses the
- * connection's IRS); every payload byte the stack sends is one the application wrote at that
+ * connection's IRS) and end of stream comes where the peer sent a FIN; every payload byte the stack sends is one the application wrote at that
  * stream offset (a pure function of (ports, ISS, offset)) and its FIN follows the last byte
  * written; its RCV.NXT (the ACK field) never goes back; the stack's TCP output parses with
  * a valid checksum; SND.UNA <= SND.NXT <= SND.MAX; an hour (virtual) after every socket was
@@ -63,6 +63,8 @@ struct pconn {
 	uint32_t stk_iss, stk_nxt, stk_ack, stk_wnd, stk_tsval;
 	bool ack_known;		/* ack_hi: last non-RST ACK of this connection (RCV.NXT never goes back) */
 	uint32_t ack_hi;
+	uint32_t fin_seq[32];	/* sequence numbers of the FINs we sent (for the EOF check) */
+	unsigned nfin;
 };
 
 /* One application socket (kept after close: the stack may still retransmit its bytes). */
@@ -333,12 +335,39 @@ static void app_connect(struct fz *f)
 	c->ack_known = false;
 }
 
+/*
+ * End of stream after a FIN: the peer must have sent a FIN right after the last byte read
+ * (a FIN taken beyond a hole would cut the stream short). Reset and SHUT_RD also read 0.
+ */
+static void check_eof(struct fz *f, struct app *a)
+{
+	struct ust__tcb *t = ust__tcp_tcb(f->st, a->sd);
+	if (!t || !a->have_irs || !(t->flags & UST_TF_RCVD_FIN) || (t->flags & (UST_TF_RESET | UST_TF_SHUT_RD)))
+		return;
+	uint32_t want = a->irs + 1 + (uint32_t)a->read;
+	for (int i = 0; i < NCONN; i++) {
+		struct pconn *c = &f->c[i];
+		if (c->pport != a->rport)
+			continue;	/* not the stack's port: connection 0 moves to each new connect */
+		if (c->nfin > 32)
+			return;	/* too many to remember */
+		for (unsigned k = 0; k < c->nfin; k++)
+			if (c->fin_seq[k] == want)
+				return;
+	}
+	fprintf(stderr, "fuzz_tcp: EOF after %llu bytes on %u<-%u but no FIN was sent at seq %u\n",
+		(unsigned long long)a->read, a->lport, a->rport, want);
+	abort();
+}
+
 static void app_read(struct fz *f, struct app *a, size_t want)
 {
 	static uint8_t buf[8192];
 	if (want > sizeof(buf))
 		want = sizeof(buf);
 	ssize_t n = ust_read(f->st, a->sd, buf, want);
+	if (n == 0 && !a->eof)
+		check_eof(f, a);
 	if (n == 0)
 		a->eof = true;
 	if (n <= 0)
@@ -545,6 +574,18 @@ static void reconcile_payload(uint8_t *l4, size_t n, uint16_t pport)
 		l4[k] = peer_byte(pport, seq + (uint32_t)(k - hl));
 }
 
+/* Remember where a FIN we send sits (as the stack will see the segment). */
+static void record_fin(struct pconn *c, const uint8_t *l4, size_t n)
+{
+	size_t hl = n >= UST_TCP_HDR_LEN ? (size_t)(l4[12] >> 4) * 4 : 0;
+	if (n < UST_TCP_HDR_LEN || !(l4[13] & UST_TCP_FIN) || hl < UST_TCP_HDR_LEN || hl > n)
+		return;
+	uint32_t seq = ust_get_be32(l4 + 4) + ((l4[13] & UST_TCP_SYN) ? 1 : 0) + (uint32_t)(n - hl);
+	if (c->nfin < 32)
+		c->fin_seq[c->nfin] = seq;
+	c->nfin++;
+}
+
 static void segment_action(struct fz *f, int kind)
 {
 	static uint8_t l4[2048];
@@ -567,7 +608,10 @@ static void segment_action(struct fz *f, int kind)
 			reconcile_payload(l4, n, c->pport);
 			fix_csum(l4, n);
 			break;
-		default: send_frame(f, l4, n, (size_t)(arg % 8)); return;	/* IP total length short */
+		default:	/* IP total length short: the stack sees fewer bytes */
+			record_fin(c, l4, n - (size_t)(arg % 8));
+			send_frame(f, l4, n, (size_t)(arg % 8));
+			return;
 		}
 	} else if (kind == 2) {	/* raw options: replace the option area */
 		uint8_t olen = get8(f) % 41;
@@ -581,6 +625,7 @@ static void segment_action(struct fz *f, int kind)
 		n = nhl + pay;
 		fix_csum(l4, n);
 	}
+	record_fin(c, l4, n);
 	send_frame(f, l4, n, 0);
 }
 
