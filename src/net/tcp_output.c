@@ -228,7 +228,7 @@ int ust__tcp_send_segment(struct ust_stack *st, struct ust__tcb *tcb, uint32_t s
 	if (err == -EMSGSIZE && len) {
 		/* The path MTU fell below our MSS without an ICMP error naming this connection
 		 * (one quoting another connection to the host, or matching none): take the path's
-		 * MSS so the retry fits. Found by fuzz_tcp: the segment was refused forever. */
+		 * MSS so the retry fits. Found by fuzz_tcpconn: the segment was refused forever. */
 		uint16_t pm = ust__tcp_path_mss(st, tcb->raddr);
 		if (pm < tcb->smss) {
 			tcb->smss = pm;
@@ -492,7 +492,7 @@ void ust__tcp_rto_expired(struct ust_stack *st, struct ust__tcb *tcb)
 	if (tcb->snd_una == tcb->snd_max) {
 		/* Nothing in flight: the timer was the retry ust__tcp_output armed for a send that
 		 * failed (no buffer, a segment above the path MTU). Retry it; returning without
-		 * output left the queued data (and the FIN) unsent forever (found by fuzz_tcp). */
+		 * output left the queued data (and the FIN) unsent forever (found by fuzz_tcpconn). */
 		ust__tcp_output(st, tcb);
 		ust__tcb_timer_update(st, tcb);
 		return;
@@ -534,7 +534,7 @@ void ust__tcp_persist_expired(struct ust_stack *st, struct ust__tcb *tcb)
 	}
 	/* A peer silent for as long as RETRIES2 probes at the longest interval is gone: give up
 	 * like the RTO does. Without this a vanished peer that left a zero window kept the TCB
-	 * probing forever (found by fuzz_tcp; an orphaned socket's TCB was never freed). */
+	 * probing forever (found by fuzz_tcpconn; an orphaned socket's TCB was never freed). */
 	if (st->now - tcb->last_rx_ns > (uint64_t)UST_TCP_RETRIES2 * UST_TCP_PERSIST_MAX_NS) {
 		tp->c.rto_giveups++;
 		ust__tcb_close(st, tcb, ETIMEDOUT);

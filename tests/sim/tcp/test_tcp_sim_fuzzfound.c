@@ -1,5 +1,5 @@
 /*
- * Regressions for bugs fuzz_tcp (fuzz/net/fuzz_tcp.c) found, replayed against stack B from a
+ * Regressions for bugs fuzz_tcpconn (fuzz/net/fuzz_tcpconn.c) found, replayed against stack B from a
  * raw end A that plays the peer 10.0.0.1 with hand-built frames:
  *  - an ICMP "fragmentation needed" quoting B's SYN while B is still in SYN_SENT (congestion
  *    control not started yet: it divided by a zero MSS). B must lower its MSS, complete the

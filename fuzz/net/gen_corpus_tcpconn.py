@@ -1,12 +1,12 @@
 #!/usr/bin/env python3
-"""Writes the seed corpus of fuzz_tcp (fuzz/net/corpus/tcp/): hand-built action sequences
+"""Writes the seed corpus of fuzz_tcpconn (fuzz/net/corpus/tcpconn/): hand-built action sequences
 (handshakes on the passive and the active side, data both ways, SACK, close, RST, timers,
-corrupted segments) in the record format described at the top of fuzz_tcp.c."""
+corrupted segments) in the record format described at the top of fuzz_tcpconn.c."""
 import os
 import struct
 
 HERE = os.path.dirname(os.path.abspath(__file__))
-OUT = os.path.join(HERE, "corpus", "tcp")
+OUT = os.path.join(HERE, "corpus", "tcpconn")
 FIN, SYN, RST, PSH, ACK = 0x01, 0x02, 0x04, 0x08, 0x10
 # seq bases: RCV.NXT the stack acked, our SND.NXT, our ISN, right window edge
 S_RCV, S_NXT, S_ISS, S_EDGE = 0, 1, 2, 3

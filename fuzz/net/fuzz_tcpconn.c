@@ -89,7 +89,7 @@ struct fz {
 	struct pconn c[NCONN];
 	struct app a[NAPP];
 	unsigned napp;
-	bool trace;		/* FUZZ_TCP_TRACE set: print what goes over the link (for seeds, repros) */
+	bool trace;		/* FUZZ_TCPCONN_TRACE set: print what goes over the link (for seeds, repros) */
 };
 
 static uint8_t get8(struct fz *f)
@@ -160,7 +160,7 @@ static void peer_tcp_rx(struct fz *f, const struct ust_ipv4_repr *ip)
 {
 	struct ust_tcp_repr t;
 	if (ust_tcp_parse(ip->payload, ip->payload_len, ip->src, ip->dst, 0, &t) != UST_WIRE_OK) {
-		fprintf(stderr, "fuzz_tcp: the stack sent a TCP segment that does not parse\n");
+		fprintf(stderr, "fuzz_tcpconn: the stack sent a TCP segment that does not parse\n");
 		abort();
 	}
 	uint32_t dseq = t.seq + ((t.flags & UST_TCP_SYN) ? 1 : 0);
@@ -182,7 +182,7 @@ static void peer_tcp_rx(struct fz *f, const struct ust_ipv4_repr *ip)
 				ok = t.payload[k] == app_byte(a->lport, a->rport, a->iss, (uint64_t)off + k);
 		}
 		if (!ok) {
-			fprintf(stderr, "fuzz_tcp: the stack sent %zu bytes at seq %u on %u->%u the application never wrote there\n",
+			fprintf(stderr, "fuzz_tcpconn: the stack sent %zu bytes at seq %u on %u->%u the application never wrote there\n",
 				t.payload_len, dseq, t.src_port, t.dst_port);
 			abort();
 		}
@@ -200,7 +200,7 @@ static void peer_tcp_rx(struct fz *f, const struct ust_ipv4_repr *ip)
 			inside |= off < a->written;
 		}
 		if (inside && !exact) {
-			fprintf(stderr, "fuzz_tcp: FIN at seq %u on %u->%u before the end of what was written\n", fseq,
+			fprintf(stderr, "fuzz_tcpconn: FIN at seq %u on %u->%u before the end of what was written\n", fseq,
 				t.src_port, t.dst_port);
 			abort();
 		}
@@ -214,7 +214,7 @@ static void peer_tcp_rx(struct fz *f, const struct ust_ipv4_repr *ip)
 			c->ack_known = false;	/* a new connection (or its first SYN-ACK) */
 		if ((t.flags & (UST_TCP_ACK | UST_TCP_RST)) == UST_TCP_ACK) {
 			if (c->ack_known && seq_lt(t.ack, c->ack_hi)) {
-				fprintf(stderr, "fuzz_tcp: %u->%u acknowledged %u after %u (RCV.NXT went back)\n",
+				fprintf(stderr, "fuzz_tcpconn: %u->%u acknowledged %u after %u (RCV.NXT went back)\n",
 					t.src_port, t.dst_port, t.ack, c->ack_hi);
 				abort();
 			}
@@ -355,7 +355,7 @@ static void check_eof(struct fz *f, struct app *a)
 			if (c->fin_seq[k] == want)
 				return;
 	}
-	fprintf(stderr, "fuzz_tcp: EOF after %llu bytes on %u<-%u but no FIN was sent at seq %u\n",
+	fprintf(stderr, "fuzz_tcpconn: EOF after %llu bytes on %u<-%u but no FIN was sent at seq %u\n",
 		(unsigned long long)a->read, a->lport, a->rport, want);
 	abort();
 }
@@ -373,7 +373,7 @@ static void app_read(struct fz *f, struct app *a, size_t want)
 	if (n <= 0)
 		return;
 	if (a->eof) {
-		fprintf(stderr, "fuzz_tcp: data after EOF\n");
+		fprintf(stderr, "fuzz_tcpconn: data after EOF\n");
 		abort();
 	}
 	app_learn(f, a);
@@ -382,7 +382,7 @@ static void app_read(struct fz *f, struct app *a, size_t want)
 	for (ssize_t k = 0; k < n; k++) {
 		uint32_t seq = a->irs + 1 + (uint32_t)(a->read + (uint64_t)k);
 		if (buf[k] != peer_byte(a->rport, seq)) {
-			fprintf(stderr, "fuzz_tcp: read byte %llu (seq %u) differs from what the peer sent\n",
+			fprintf(stderr, "fuzz_tcpconn: read byte %llu (seq %u) differs from what the peer sent\n",
 				(unsigned long long)(a->read + (uint64_t)k), seq);
 			abort();
 		}
@@ -693,7 +693,7 @@ static void check_tcbs(struct fz *f)
 		struct ust__tcb *t = ust__tcp_tcb(f->st, a->sd);
 		if (t && t->state >= UST_TCPS_SYN_SENT &&
 		    (seq_lt(t->snd_nxt, t->snd_una) || seq_lt(t->snd_max, t->snd_nxt))) {
-			fprintf(stderr, "fuzz_tcp: una %u nxt %u max %u out of order (state %d)\n", t->snd_una,
+			fprintf(stderr, "fuzz_tcpconn: una %u nxt %u max %u out of order (state %d)\n", t->snd_una,
 				t->snd_nxt, t->snd_max, t->state);
 			abort();
 		}
@@ -722,7 +722,7 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 	ust_stack_mac(f.st, mac);
 	memcpy(f.stack_mac.b, mac, 6);
 	f.in = data;
-	f.trace = getenv("FUZZ_TCP_TRACE") != NULL;
+	f.trace = getenv("FUZZ_TCPCONN_TRACE") != NULL;
 	f.len = size;
 	f.now = 1000000000ull;
 	ust_stack_poll(f.st, f.now);	/* the stack's clock starts at 0: set it before timers are armed */
@@ -782,7 +782,7 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 		peer_drain(&f);
 	}
 	if (tp->ntcb != 0) {
-		fprintf(stderr, "fuzz_tcp: %u TCBs left an hour after every socket was closed\n", tp->ntcb);
+		fprintf(stderr, "fuzz_tcpconn: %u TCBs left an hour after every socket was closed\n", tp->ntcb);
 		abort();
 	}
 	if (f.trace)
