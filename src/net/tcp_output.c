@@ -492,7 +492,9 @@ void ust__tcp_rto_expired(struct ust_stack *st, struct ust__tcb *tcb)
 	if (tcb->snd_una == tcb->snd_max) {
 		/* Nothing in flight: the timer was the retry ust__tcp_output armed for a send that
 		 * failed (no buffer, a segment above the path MTU). Retry it; returning without
-		 * output left the queued data (and the FIN) unsent forever (found by fuzz_tcpconn). */
+		 * output left the queued data (and the FIN) unsent forever (found by fuzz_tcpconn).
+		 * Nothing was retransmitted, so nothing counts towards RETRIES2. */
+		tcb->retries = 0;
 		ust__tcp_output(st, tcb);
 		ust__tcb_timer_update(st, tcb);
 		return;
