@@ -14,17 +14,17 @@
  *   4,5   application action on a socket: accept, read, write, shutdown, close, SO_LINGER 0,
  *         TCP_NODELAY, keepalive, SO_RCVBUF/SO_SNDBUF, TCP_MAXSEG, new connect, re-listen
  *   6     corrupted segment: bad checksum, truncated header, lying data offset, flipped
- *         header byte, raw option bytes
+ *         header byte (the payload follows the changed header), IP total length short
  *   7     segment with raw (unknown / malformed) option bytes and a correct checksum
  *   8     ICMP error (unreachable, frag needed with an MTU, time exceeded) quoting a segment
  * Invariants (abort() on violation): the application reads exactly the peer's bytes in order
  * (payload byte at sequence s is a pure function of (peer port, s), the read check uses the
- * connection's IRS) and end of stream comes where the peer sent a FIN; every payload byte the stack sends is one the application wrote at that
- * stream offset (a pure function of (ports, ISS, offset)) and its FIN follows the last byte
- * written; its RCV.NXT (the ACK field) never goes back; the stack's TCP output parses with
+ * connection's IRS) and end of stream comes where the peer sent a FIN; every payload byte the
+ * stack sends is one the application wrote at that stream offset (a pure function of (ports,
+ * ISS, offset)) and its FIN follows the last byte written; its RCV.NXT (the ACK field) never goes back; the stack's TCP output parses with
  * a valid checksum; SND.UNA <= SND.NXT <= SND.MAX; an hour (virtual) after every socket was
  * closed no TCB is left; after the stack is destroyed the pools are whole (ASan/LSan catch
- * leaks and bad accesses).
+ * leaks and bad accesses). FUZZ_TCPCONN_TRACE=1 prints every segment, the TCBs and counters.
  */
 #include <stdint.h>
 #include <stdio.h>
