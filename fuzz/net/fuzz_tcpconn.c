@@ -23,8 +23,9 @@
  * stack sends is one the application wrote at that stream offset (a pure function of (ports,
  * ISS, offset)) and its FIN follows the last byte written; its RCV.NXT (the ACK field) never
  * goes back; its TCP output parses with a valid checksum; SND.UNA <= SND.NXT <= SND.MAX; an
- * hour (virtual) after every socket was closed no TCB is left; after the stack is destroyed the pools are whole (ASan/LSan catch
- * leaks and bad accesses). FUZZ_TCPCONN_TRACE=1 prints every segment, the TCBs and counters.
+ * hour (virtual) after every socket was closed no TCB is left; after the stack is destroyed
+ * the pools are whole (ASan/LSan catch leaks and bad accesses). FUZZ_TCPCONN_TRACE=1 prints
+ * every segment, the TCBs and counters.
  */
 #include <stdint.h>
 #include <stdio.h>
