@@ -193,6 +193,11 @@ void ust_tcp_cc_set_smss(struct ust_tcp_cc *cc, uint32_t smss)
 
 	if (smss == 0 || smss == c->smss)
 		return;
+	/* Not started yet (an ICMP frag-needed during the handshake lowers the tcb's MSS before
+	 * ust_tcp_cc_init ran): there is no window to rescale, and init takes the new MSS. Found by
+	 * fuzz_tcpconn: c->smss == 0 divided by zero here. */
+	if (c->smss == 0)
+		return;
 	segs = c->cwnd / c->smss;
 	if (segs == 0)
 		segs = 1;

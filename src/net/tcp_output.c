@@ -226,6 +226,16 @@ int ust__tcp_send_segment(struct ust_stack *st, struct ust__tcb *tcb, uint32_t s
 		tp->c.tx_rsts++;
 	if (err)
 		tp->c.tx_errors++;
+	if (err == -EMSGSIZE && len) {
+		/* The path MTU fell below our MSS without an ICMP error naming this connection
+		 * (one quoting another connection to the host, or matching none): take the path's
+		 * MSS so the retry fits. Found by fuzz_tcpconn: the segment was refused forever. */
+		uint16_t pm = ust__tcp_path_mss(st, tcb->raddr);
+		if (pm < tcb->smss) {
+			tcb->smss = pm;
+			ust_tcp_cc_set_smss(&tcb->cc, pm);
+		}
+	}
 	if (flags & UST_TCP_ACK) {
 		tcb->last_ack_sent = tcb->rcv_nxt;
 		uint32_t adv = tcb->rcv_nxt + ((uint32_t)r.window << ((flags & UST_TCP_SYN) ? 0 : tcb->rcv_wscale));
@@ -492,6 +502,12 @@ void ust__tcp_rto_expired(struct ust_stack *st, struct ust__tcb *tcb)
 		return;
 	}
 	if (tcb->snd_una == tcb->snd_max) {
+		/* Nothing in flight: the timer was the retry ust__tcp_output armed for a send that
+		 * failed (no buffer, a segment above the path MTU). Retry it; returning without
+		 * output left the queued data (and the FIN) unsent forever (found by fuzz_tcpconn).
+		 * Nothing was retransmitted, so nothing counts towards RETRIES2. */
+		tcb->retries = 0;
+		ust__tcp_output(st, tcb);
 		ust__tcb_timer_update(st, tcb);
 		return;
 	}
@@ -528,6 +544,14 @@ void ust__tcp_persist_expired(struct ust_stack *st, struct ust__tcb *tcb)
 	if (tcb->snd_wnd != 0 || !ust__tcp_unsent(tcb)) {
 		ust__tcp_output(st, tcb);
 		ust__tcb_timer_update(st, tcb);
+		return;
+	}
+	/* A peer silent for as long as RETRIES2 probes at the longest interval is gone: give up
+	 * like the RTO does. Without this a vanished peer that left a zero window kept the TCB
+	 * probing forever (found by fuzz_tcpconn; an orphaned socket's TCB was never freed). */
+	if (st->now - tcb->last_rx_ns > (uint64_t)UST_TCP_RETRIES2 * UST_TCP_PERSIST_MAX_NS) {
+		tp->c.rto_giveups++;
+		ust__tcb_close(st, tcb, ETIMEDOUT);
 		return;
 	}
 	/* a probe the receiver must answer with its window: an old sequence number, no data */
