@@ -27,6 +27,7 @@ struct ust_stack_config {
 	const char *gateway;	/* "A.B.C.D" or NULL */
 	const char *mac;	/* "aa:bb:cc:dd:ee:ff" or NULL: derived from the IP (locally administered) */
 	const char *pcap;	/* capture every frame in and out to this file, or NULL */
+	uint32_t pcap_snaplen;	/* keep at most this many bytes of each captured frame; 0: all */
 	uint32_t mtu;		/* 0: the backend's */
 	uint32_t buffers;	/* packet buffers in the pool; 0: default (8192 of 2 KiB; 1024 of
 				 * 64 KiB on TAP with offload) */

@@ -113,8 +113,13 @@ void ust_backend_close(struct ust_backend *be)
 
 int ust_backend_capture(struct ust_backend *be, const char *path)
 {
+	return ust_backend_capture_snaplen(be, path, 0);
+}
+
+int ust_backend_capture_snaplen(struct ust_backend *be, const char *path, uint32_t snaplen)
+{
 	struct ust_pcap_writer *w;
-	int err = ust_pcap_open(&w, path, 0);
+	int err = ust_pcap_open(&w, path, snaplen);
 	if (err != 0)
 		return err;
 	/* Replacing a capture closes the old file; its error, if any, has no one to go to. */

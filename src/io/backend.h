@@ -88,6 +88,8 @@ void ust_backend_close(struct ust_backend *be);
 
 /* Start capturing to a pcap file (nanosecond timestamps, Ethernet). 0 or negative errno. */
 int ust_backend_capture(struct ust_backend *be, const char *path);
+/* The same, keeping at most snaplen bytes of each frame (0: all of it). */
+int ust_backend_capture_snaplen(struct ust_backend *be, const char *path, uint32_t snaplen);
 
 /* Wrappers every caller uses: they count and capture, then call the ops. */
 unsigned ust_backend_rx(struct ust_backend *be, struct ust_pkt **pkts, unsigned n, uint64_t now);

@@ -215,7 +215,7 @@ static int create_common(struct ust_stack **out, struct ust_backend *be, const s
 		}
 	}
 	if (cfg->pcap) {
-		err = ust_backend_capture(be, cfg->pcap);
+		err = ust_backend_capture_snaplen(be, cfg->pcap, cfg->pcap_snaplen);
 		if (err) {
 			*errmsg = "cannot open the pcap file";
 			goto fail;

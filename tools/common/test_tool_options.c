@@ -60,6 +60,11 @@ static void test_common_options(void **state)
 	assert_int_equal(ust_tool_common_option(&t, UST_TOOL_OPT_GW, "10.0.0.1"), 1);
 	assert_int_equal(ust_tool_common_option(&t, UST_TOOL_OPT_GW, "10.0.0.1/24"), -1);
 	assert_int_equal(ust_tool_common_option(&t, UST_TOOL_OPT_PCAP, ""), -1);
+	assert_int_equal(ust_tool_common_option(&t, UST_TOOL_OPT_PCAP_SNAPLEN, "128"), 1);
+	assert_int_equal(t.cfg.pcap_snaplen, 128);
+	assert_int_equal(ust_tool_common_option(&t, UST_TOOL_OPT_PCAP_SNAPLEN, "59"), -1);
+	assert_int_equal(ust_tool_common_option(&t, UST_TOOL_OPT_PCAP_SNAPLEN, "128k"), -1);
+	assert_int_equal(t.cfg.pcap_snaplen, 128);	/* refusals change nothing */
 	assert_int_equal(ust_tool_common_option(&t, UST_TOOL_OPT_NO_OFFLOAD, NULL), 1);
 	assert_true(t.cfg.no_offload);
 	assert_int_equal(ust_tool_common_option(&t, UST_TOOL_OPT_BUSY_POLL, NULL), 1);

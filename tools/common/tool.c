@@ -175,6 +175,14 @@ int ust_tool_common_option(struct ust_tool *t, int opt, const char *arg)
 		}
 		t->cfg.pcap = arg;
 		return 1;
+	case UST_TOOL_OPT_PCAP_SNAPLEN: {
+		unsigned long v;
+
+		if (ust_tool_parse_ulong(t, "--pcap-snaplen", arg, 60, 262144, &v) < 0)
+			return -1;
+		t->cfg.pcap_snaplen = (uint32_t)v;
+		return 1;
+	}
 	case UST_TOOL_OPT_NO_OFFLOAD:
 		t->cfg.no_offload = true;
 		return 1;
@@ -223,6 +231,7 @@ void ust_tool_common_usage(FILE *f)
 	      "  --gw A.B.C.D     default gateway\n"
 	      "  --mac MAC        aa:bb:cc:dd:ee:ff (default: derived from the address)\n"
 	      "  --pcap FILE      capture every frame the stack sends and receives\n"
+	      "  --pcap-snaplen N keep only the first N bytes (60..262144) of each captured frame\n"
 	      "  --no-offload     TAP: plain frames, no checksum/segmentation offload\n"
 	      "  --stats          print the stack's counters on stderr at exit\n"
 	      "  --busy-poll      poll the link without ever sleeping (lowest latency; burns a core)\n"

@@ -35,6 +35,7 @@ enum {
 	UST_TOOL_OPT_STATS,
 	UST_TOOL_OPT_HELP,
 	UST_TOOL_OPT_BUSY_POLL,
+	UST_TOOL_OPT_PCAP_SNAPLEN,
 	UST_TOOL_OPT_FIRST_FREE,	/* tools number their own long-only options from here */
 };
 
@@ -48,7 +49,8 @@ enum {
 	{ "no-offload", no_argument, NULL, UST_TOOL_OPT_NO_OFFLOAD },         \
 	{ "stats", no_argument, NULL, UST_TOOL_OPT_STATS },                   \
 	{ "help", no_argument, NULL, UST_TOOL_OPT_HELP },                     \
-	{ "busy-poll", no_argument, NULL, UST_TOOL_OPT_BUSY_POLL }
+	{ "busy-poll", no_argument, NULL, UST_TOOL_OPT_BUSY_POLL },           \
+	{ "pcap-snaplen", required_argument, NULL, UST_TOOL_OPT_PCAP_SNAPLEN }
 
 /* Tag of the events ust_tool_wait returns for the tool's own fds (stack/signal are internal). */
 struct ust_tool_event {

@@ -70,6 +70,7 @@ static void usage(FILE *f)
 		"  --gw A.B.C.D       default gateway\n"
 		"  --mac M            MAC address (default: derived from the IP)\n"
 		"  --pcap FILE        capture every frame in and out\n"
+		"  --pcap-snaplen N   keep the first N bytes (60-262144) of each captured frame\n"
 		"  --no-offload       TAP: plain 1500-byte frames, no virtio-net header\n"
 		"  --kernel           use the kernel's TCP instead of a ustack stack\n"
 		"test options:\n"
@@ -125,7 +126,7 @@ static int bad_option(const char *opt, const char *value, const char *why)
 
 int main(int argc, char **argv)
 {
-	enum { OPT_IF = 256, OPT_IP, OPT_GW, OPT_MAC, OPT_PCAP, OPT_NO_OFFLOAD, OPT_KERNEL, OPT_RATE, OPT_SINK };
+	enum { OPT_IF = 256, OPT_IP, OPT_GW, OPT_MAC, OPT_PCAP, OPT_PCAP_SNAPLEN, OPT_NO_OFFLOAD, OPT_KERNEL, OPT_RATE, OPT_SINK };
 	static const struct option longopts[] = {
 		{ "server", no_argument, NULL, 's' },
 		{ "client", required_argument, NULL, 'c' },
@@ -146,6 +147,7 @@ int main(int argc, char **argv)
 		{ "gw", required_argument, NULL, OPT_GW },
 		{ "mac", required_argument, NULL, OPT_MAC },
 		{ "pcap", required_argument, NULL, OPT_PCAP },
+		{ "pcap-snaplen", required_argument, NULL, OPT_PCAP_SNAPLEN },
 		{ "no-offload", no_argument, NULL, OPT_NO_OFFLOAD },
 		{ "kernel", no_argument, NULL, OPT_KERNEL },
 		{ "rate", no_argument, NULL, OPT_RATE },
@@ -203,6 +205,11 @@ int main(int argc, char **argv)
 		case OPT_GW: cfg.gateway = optarg; break;
 		case OPT_MAC: cfg.mac = optarg; break;
 		case OPT_PCAP: cfg.pcap = optarg; break;
+		case OPT_PCAP_SNAPLEN:
+			if (!parse_size(optarg, &v) || v < 60 || v > 262144)
+				return bad_option("--pcap-snaplen", optarg, "is not a byte count (60-262144)");
+			cfg.pcap_snaplen = (uint32_t)v;
+			break;
 		case OPT_NO_OFFLOAD: cfg.no_offload = true; break;
 		case OPT_KERNEL: kernel = true; break;
 		case OPT_RATE: o.rate = true; break;

@@ -2,7 +2,8 @@
 # Linux iperf3 against ustack-perf over LINK ($1), both roles, both directions, 1 and 8 streams:
 #   Linux `iperf3 -c` -> `ustack-perf -s -1`  (forward, -R, -P 8)
 #   `ustack-perf -c`  -> Linux `iperf3 -s -1` (forward, -R, -P 8)
-# Every run: both tools exit 0 and the JSON (-J) result shows bytes received > 0.
+# Every run: both tools exit 0 and the JSON (-J) result shows bytes received > 0; ustack-perf's
+# capture (headers only: the first 128 bytes of each frame) opens cleanly in tshark.
 source "$(dirname "$0")/lib.sh"
 DUR=${TCPIO_IPERF_TIME:-2}
 setup_link
@@ -25,7 +26,7 @@ PY
 port=5201
 for args in "" "-R" "-P 8" "-R -P 8"; do
 	note "Linux iperf3 -c $args -> ustack-perf -s over $LINK"
-	us_bg srv "$PERF" -s -1 -p $port
+	us_bg srv "$PERF" --pcap "$T/srv$port.pcap" --pcap-snaplen 128 -s -1 -p $port
 	srv=$US_PID
 	sleep 0.5
 	# shellcheck disable=SC2086
@@ -40,10 +41,14 @@ for args in "" "-R" "-P 8" "-R -P 8"; do
 	lpid=$NS_PID
 	lx_wait_listen $port || fail "iperf3 -s did not start"
 	# shellcheck disable=SC2086
-	us_t 30 "$PERF" -c "$LX_IP" -p $port -t "$DUR" -J $args >"$T/u.json" 2>"$T/u.err" ||
+	us_t 30 "$PERF" --pcap "$T/cli$port.pcap" --pcap-snaplen 128 -c "$LX_IP" -p $port -t "$DUR" -J $args >"$T/u.json" 2>"$T/u.err" ||
 		{ cat "$T/u.json" "$T/u.err" "$T/ls.out"; fail "ustack-perf -c exited $?"; }
 	json_ok "$T/u.json" || fail "ustack-perf JSON"
 	wait_pid "$lpid" 20 || { cat "$T/ls.out" "$T/ls.err"; fail "Linux iperf3 -s -1 did not exit 0"; }
 	port=$((port + 1))
+done
+for f in "$T"/*.pcap; do
+	note "capture $(basename "$f"): tshark -z expert"
+	check_pcap "$f"
 done
 echo "PASS"
