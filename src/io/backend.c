@@ -18,6 +18,7 @@
 #include "io/backend.h"
 #include "io/backend_impl.h"
 #include "io/pcap.h"
+#include "wire/udp.h"
 
 struct ust_backend *ust__backend_alloc(struct ust_pool *pool, const char *name)
 {
@@ -167,8 +168,9 @@ unsigned ust_backend_rx(struct ust_backend *be, struct ust_pkt **pkts, unsigned 
  * has none, e.g. a frame received from a TAP with offload and forwarded to another backend:
  * the ones' complement sum from csum_start to the end, stored at csum_start + csum_offset
  * (whose bytes hold the pseudo-header seed). Bytes and flag then agree for every holder of
- * the buffer. A zero result is sent as 0xffff, the same value for TCP and the only correct
- * one for UDP, as Linux does.
+ * the buffer. A zero result is sent as 0xffff only where the field sits at UDP's offset (6):
+ * there 0 means "no checksum" (RFC 768). TCP keeps 0x0000, the value RFC 1624 says a
+ * computed checksum takes (receivers accept either one's-complement zero).
  */
 void ust__backend_finish_csum(const struct ust_pool *pool, struct ust_pkt *pkt)
 {
@@ -186,7 +188,7 @@ void ust__backend_finish_csum(const struct ust_pool *pool, struct ust_pkt *pkt)
 	while (sum >> 16)
 		sum = (sum & 0xffff) + (sum >> 16);
 	uint16_t csum = (uint16_t)~sum;
-	if (csum == 0)
+	if (csum == 0 && pkt->csum_offset == UST_UDP_CSUM_OFFSET)
 		csum = 0xffff;
 	d[field] = (uint8_t)(csum >> 8);
 	d[field + 1] = (uint8_t)csum;

@@ -8,6 +8,7 @@
 #include "wire/wire.h"
 
 #define UST_UDP_HDR_LEN 8
+#define UST_UDP_CSUM_OFFSET 6	/* the checksum field, from the start of the header */
 #define UST_UDP_MAX_PAYLOAD 65507	/* 65535 - 20 (IP) - 8 (UDP) */
 
 struct ust_udp_repr {

@@ -85,7 +85,7 @@ if msg=$("$EMU" --control "$ctl" --cmd 'pipe 1 config bw 10Mbps' 2>&1); then
 	fail "bad command accepted"
 fi
 echo "$msg" | grep -q "'10Mbps'" || fail "refusal does not name the word: $msg"
-"$EMU" --control "$ctl" --cmd 'show' | grep -q 'pipe 1 config bw 10Mbit/s' || fail "show lacks the new pipe"
+grep -q 'pipe 1 config bw 10Mbit/s' <<<"$("$EMU" --control "$ctl" --cmd 'show')" || fail "show lacks the new pipe"
 ip netns exec "$B" iperf3 -s -1 -p 5202 >"$dir/iperf-s2.log" 2>&1 &
 srv_pid=$!
 sleep 0.5

@@ -43,7 +43,7 @@ awk -v a="$avg" 'BEGIN { exit !(a >= 30.0 && a <= 40.0) }' || fail "ping RTT $av
 if ip netns exec "$A" ping -c 2 -i 0.2 -W 1 -q 10.78.0.2 >/dev/null; then
 	fail "deny rule did not drop ICMP"
 fi
-"$EMU" --control "$ctl" --cmd 'show' | grep -q 'drop_deny=' || fail "drop_deny not counted"
+grep -q 'drop_deny=' <<<"$("$EMU" --control "$ctl" --cmd 'show')" || fail "drop_deny not counted"
 kill -TERM "$emu_pid"
 wait "$emu_pid" || fail "ustack-emu exited with an error"
 emu_pid=""

@@ -79,7 +79,7 @@ finish_prog() {
 }
 
 link_is_up() { # namespace, ifname
-	ip -n "$1" link show "$2" | grep -q '[<,]UP[,>]'
+	grep -q '[<,]UP[,>]' <<<"$(ip -n "$1" link show "$2")"
 }
 
 case $mode in
@@ -109,7 +109,7 @@ afpacket | afpacket-v3)
 	ifmac=$(ip netns exec "$nss" cat /sys/class/net/vs/address)
 	kmac=$(ip netns exec "$nsk" cat /sys/class/net/vk/address)
 	start_prog "$nss" afpacket "$ifarg" 10.78.0.2 10.78.0.1 10.78.0.3 "$ifmac" "$kmac"
-	ip -d -n "$nss" link show vs | grep -q "promiscuity 1" || fail "vs is not promiscuous while open"
+	grep -q "promiscuity 1" <<<"$(ip -d -n "$nss" link show vs)" || fail "vs is not promiscuous while open"
 	go
 	ip netns exec "$nsk" ping -c 6 -i 0.5 -W 1 10.78.0.3 >/dev/null 2>&1 &
 	pids+=($!)
@@ -120,12 +120,12 @@ afpacket | afpacket-v3)
 		timeout 0.2 bash -c "echo >/dev/tcp/10.78.0.2/7777"; done' >/dev/null 2>&1 &
 	pids+=($!)
 	finish_prog
-	ip -d -n "$nss" link show vs | grep -q "promiscuity 0" || fail "vs still promiscuous after close"
+	grep -q "promiscuity 0" <<<"$(ip -d -n "$nss" link show vs)" || fail "vs still promiscuous after close"
 	;;
 offload)
 	new_ns "$nsk"
 	start_prog "$nsk" offload "$tap" 10.79.0.2 10.79.0.1 5001
-	ip -n "$nsk" link show "$tap" | grep -q "mtu 9000 " || fail "MTU 9000 not set on $tap"
+	grep -q "mtu 9000 " <<<"$(ip -n "$nsk" link show "$tap")" || fail "MTU 9000 not set on $tap"
 	ip -n "$nsk" addr add 10.79.0.1/24 dev "$tap"
 	# A listener that sends 200 kB as soon as the program connects and keeps what it gets.
 	head -c 200000 /dev/zero | tr '\0' 'x' >"$tmp/big"

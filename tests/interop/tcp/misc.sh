@@ -88,7 +88,9 @@ us_wait_up "$T/fin.err"
 lx timeout 20 nc -N "$US_IP" 9400 <"$T/fin.in" || { rc=$?; cat "$T/fin.err"; fail "Linux nc did not end cleanly (status $rc)"; }
 wait_pid "$fpid" 10 || { cat "$T/fin.err"; fail "ustack-nc -l did not exit 0"; }
 same "$T/fin.in" "$T/fin.out" || fail "ustack-nc received other bytes"
-lx nft list ruleset | grep -q "packets 1 " || { lx nft list ruleset; fail "no FIN was dropped"; }
+# Captured first: with pipefail, grep -q quitting at its match can fail the pipeline (SIGPIPE).
+rules=$(lx nft list ruleset)
+grep -q "packets 1 " <<<"$rules" || { echo "$rules"; fail "no FIN was dropped"; }
 lx nft flush ruleset
 for f in "$T"/*.pcap; do
 	note "capture $(basename "$f"): tshark -z expert"

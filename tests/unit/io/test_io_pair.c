@@ -14,6 +14,7 @@
 #include <cmocka.h>
 
 #include "io/backend.h"
+#include "io/backend_impl.h"
 
 #define POOL_COUNT 64u
 #define MS 1000000ull
@@ -194,6 +195,43 @@ static void test_pair_finishes_partial_checksum(void **state)
 	assert_memory_equal(p + 42, frame + 42, sizeof(frame) - 42);
 	ust_pkt_free(f.pool_b, pkt);
 	close_pair(&f, POOL_COUNT);
+}
+
+/*
+ * The software fallback when the sum comes out zero: TCP's field keeps 0x0000 (RFC 1624; tshark
+ * warns about 0xffff), UDP's becomes 0xffff (RFC 768: zero there means "no checksum").
+ */
+static uint16_t finish_zero_sum(uint16_t csum_offset)
+{
+	struct ust_pool *pool = make_pool(4);
+	struct ust_pkt *pkt = ust_pkt_alloc(pool);
+	const uint32_t start = 34, len = start + 24;
+	uint8_t *d = ust_pkt_put(pool, pkt, len);
+	memset(d, 0, start);
+	for (uint32_t i = start; i < len; i++)
+		d[i] = (uint8_t)(i * 7 + 1);
+	d[start + csum_offset] = d[start + csum_offset + 1] = 0;
+	d[start + 20] = d[start + 21] = 0;
+	/* The word at start + 20 makes everything from start sum to 0xffff. */
+	uint16_t fill = inet_checksum(d + start, len - start);
+	d[start + 20] = (uint8_t)(fill >> 8);
+	d[start + 21] = (uint8_t)fill;
+	pkt->flags = UST_PKT_F_CSUM_PARTIAL;
+	pkt->csum_start = (uint16_t)start;
+	pkt->csum_offset = csum_offset;
+	ust__backend_finish_csum(pool, pkt);
+	assert_int_equal(pkt->flags & UST_PKT_F_CSUM_PARTIAL, 0);
+	uint16_t field = (uint16_t)(d[start + csum_offset] << 8 | d[start + csum_offset + 1]);
+	ust_pkt_free(pool, pkt);
+	ust_pool_destroy(pool);
+	return field;
+}
+
+static void test_finish_csum_zero_result(void **state)
+{
+	(void)state;
+	assert_int_equal(finish_zero_sum(16), 0x0000);	/* TCP */
+	assert_int_equal(finish_zero_sum(6), 0xffff);	/* UDP */
 }
 
 static void test_pair_delay_holds_until_due(void **state)
@@ -507,6 +545,7 @@ int main(void)
 		cmocka_unit_test(test_pair_bytes_both_ways),
 		cmocka_unit_test(test_pair_broadcast_flag),
 		cmocka_unit_test(test_pair_finishes_partial_checksum),
+		cmocka_unit_test(test_finish_csum_zero_result),
 		cmocka_unit_test(test_pair_delay_holds_until_due),
 		cmocka_unit_test(test_pair_queue_limit_tail_drops),
 		cmocka_unit_test(test_pair_impairment),
