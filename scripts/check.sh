@@ -14,7 +14,9 @@ jobs=$(nproc)
 fuzz_seconds=${FUZZ_CHECK_SECONDS:-10}
 passed=0
 failed=0
+skipped=0
 failures=()
+skips=()
 
 note() { printf '\n=== %s ===\n' "$*"; }
 
@@ -51,7 +53,7 @@ count_meson_results() { # dir, label
 	out=$(python3 - "$dir/meson-logs/testlog.json" "$label" <<'PY'
 import json, sys
 path, label = sys.argv[1], sys.argv[2]
-ok = bad = 0
+ok = bad = skip = 0
 names = []
 try:
     lines = open(path).read().splitlines()
@@ -64,20 +66,30 @@ for line in lines:
     if t["result"] in ("OK", "EXPECTEDFAIL"):
         ok += 1
     elif t["result"] == "SKIP":
-        pass
+        skip += 1
+        names.append(f"skipped {label}: {t['name']}")
     else:
         bad += 1
         names.append(f"{label}: {t['name']} ({t['result']})")
-print(ok, bad)
+print(ok, bad, skip)
 for n in names:
     print(n)
 PY
 )
 	local first
 	first=$(head -1 <<<"$out")
-	passed=$((passed + ${first% *}))
-	failed=$((failed + ${first#* }))
-	while IFS= read -r l; do [[ -n $l ]] && failures+=("$l"); done < <(tail -n +2 <<<"$out")
+	local ok bad skip
+	read -r ok bad skip <<<"$first"
+	passed=$((passed + ok))
+	failed=$((failed + bad))
+	skipped=$((skipped + skip))
+	while IFS= read -r l; do
+		case $l in
+		"") ;;
+		skipped*) skips+=("${l#skipped }") ;;
+		*) failures+=("$l") ;;
+		esac
+	done < <(tail -n +2 <<<"$out")
 }
 
 # Run one configuration's tests into a log; counted later by count_meson_results.
@@ -145,5 +157,9 @@ if [[ ${#failures[@]} -gt 0 ]]; then
 	note "failures"
 	printf '%s\n' "${failures[@]}"
 fi
-echo "$passed passed, $failed failed"
+if [[ ${#skips[@]} -gt 0 ]]; then
+	note "skipped (a test that skips proves nothing: see its log for why)"
+	printf '%s\n' "${skips[@]}"
+fi
+echo "$passed passed, $failed failed, $skipped skipped"
 [[ $failed -eq 0 ]]

@@ -6,7 +6,7 @@ set -euo pipefail
 packages=(
 	meson ninja-build pkg-config gcc clang llvm libclang-rt-14-dev
 	libcmocka-dev libpcap-dev libbpf-dev libxdp-dev libcjson-dev
-	iproute2 iputils-ping netcat-openbsd iperf3 tshark tcpdump nftables ethtool
+	iproute2 iputils-ping netcat-openbsd socat iperf3 tshark tcpdump nftables ethtool
 	python3 python3-matplotlib
 )
 
