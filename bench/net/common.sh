@@ -28,6 +28,10 @@ if [[ ${US_BUSY:-0} == 1 ]]; then
 else
 	US_SCHED=${US_SCHED-chrt -f 10}
 fi
+# US_CPU_LATENCY=N: the responders hold a PM QoS request (--cpu-latency N) while they run;
+# with 0 an idle CPU polls instead of halting, so waking a sleeping responder needs no
+# interrupt into a halted virtual CPU (tens of microseconds on this VM).
+[[ -n ${US_CPU_LATENCY:-} ]] && US_OPTS+=(--cpu-latency "$US_CPU_LATENCY")
 LX_CPU=${LX_CPU:-0}
 US_CPU=${US_CPU:-$((NCPU - 1))}
 OUT=$SRC/bench/net

@@ -6,7 +6,7 @@
 #   bench/net/ping-latency.sh [BUILD_DIR]     env: LOADS="1 10 100 500 1000" COUNT=50 INTERVAL=0.1
 #                                             TARGETS="ustack-tap kernel-veth ustack-afpacket"
 #                                             NAME=ping-latency (output file names)
-#                                             US_CPU, LX_CPU, US_SCHED, US_BUSY: see common.sh
+#                                             US_CPU, LX_CPU, US_SCHED, US_BUSY, US_CPU_LATENCY: see common.sh
 #
 # Interval 0.1 s: with 1000 pingers that offers 10,000 requests/s, far below what either stack
 # can answer, so the figure shows latency under concurrency (GoNet's question), not saturation;

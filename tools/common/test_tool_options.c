@@ -69,6 +69,12 @@ static void test_common_options(void **state)
 	assert_true(t.cfg.no_offload);
 	assert_int_equal(ust_tool_common_option(&t, UST_TOOL_OPT_BUSY_POLL, NULL), 1);
 	assert_true(t.busy_poll);
+	assert_int_equal(t.cpu_latency_us, -1);	/* no PM QoS request unless asked */
+	assert_int_equal(ust_tool_common_option(&t, UST_TOOL_OPT_CPU_LATENCY, "0"), 1);
+	assert_int_equal(t.cpu_latency_us, 0);
+	assert_int_equal(ust_tool_common_option(&t, UST_TOOL_OPT_CPU_LATENCY, "-5"), -1);
+	assert_int_equal(ust_tool_common_option(&t, UST_TOOL_OPT_CPU_LATENCY, "10us"), -1);
+	assert_int_equal(t.cpu_latency_us, 0);
 	assert_int_equal(ust_tool_common_option(&t, 'c', "3"), 0);	/* not a common option */
 	assert_int_equal(ust_tool_check_required(&t), 0);
 }

@@ -8,6 +8,7 @@
 #include <arpa/inet.h>
 #include <ctype.h>
 #include <errno.h>
+#include <fcntl.h>
 #include <math.h>
 #include <sched.h>
 #include <signal.h>
@@ -29,6 +30,30 @@ void ust_tool_init(struct ust_tool *t, const char *prog)
 	t->prog = prog;
 	t->epfd = -1;
 	t->sigfd = -1;
+	t->cpu_latency_us = -1;
+	t->cpu_latency_fd = -1;
+}
+
+/*
+ * --cpu-latency: a PM QoS request through /dev/cpu_dma_latency (the kernel's interface for
+ * it; tuned's latency-performance profile uses the same). While the descriptor is open the
+ * idle governor keeps every CPU in states that wake within the bound; with 0 an idle CPU polls
+ * instead of halting, so a frame's wakeup of a sleeping stack needs no interrupt into a halted
+ * (virtual) CPU. Closing the descriptor, also by exiting or crashing, withdraws the request.
+ */
+static int hold_cpu_latency(struct ust_tool *t)
+{
+	int32_t us = (int32_t)t->cpu_latency_us;
+	int fd = open("/dev/cpu_dma_latency", O_WRONLY | O_CLOEXEC);
+
+	if (fd < 0 || write(fd, &us, sizeof(us)) != (ssize_t)sizeof(us)) {
+		ust_tool_error(t, "--cpu-latency: /dev/cpu_dma_latency: %s", strerror(errno));
+		if (fd >= 0)
+			close(fd);
+		return -1;
+	}
+	t->cpu_latency_fd = fd;
+	return 0;
 }
 
 void ust_tool_error(const struct ust_tool *t, const char *fmt, ...)
@@ -195,6 +220,14 @@ int ust_tool_common_option(struct ust_tool *t, int opt, const char *arg)
 	case UST_TOOL_OPT_BUSY_POLL:
 		t->busy_poll = true;
 		return 1;
+	case UST_TOOL_OPT_CPU_LATENCY: {
+		unsigned long v;
+
+		if (ust_tool_parse_ulong(t, "--cpu-latency", arg, 0, 2000000000ul, &v) < 0)
+			return -1;
+		t->cpu_latency_us = (long)v;
+		return 1;
+	}
 	default:
 		return 0;
 	}
@@ -235,6 +268,8 @@ void ust_tool_common_usage(FILE *f)
 	      "  --no-offload     TAP: plain frames, no checksum/segmentation offload\n"
 	      "  --stats          print the stack's counters on stderr at exit\n"
 	      "  --busy-poll      poll the link without ever sleeping (lowest latency; burns a core)\n"
+	      "  --cpu-latency US hold a PM QoS request: idle CPUs wake within US microseconds\n"
+	      "                   (0: they poll instead of halting; root; released at exit)\n"
 	      "  --help           this text\n"
 	      "Exit status: 0 success, 1 runtime error, 2 usage error.\n", f);
 }
@@ -340,6 +375,8 @@ int ust_tool_open(struct ust_tool *t)
 		ust_tool_error(t, "cannot create signalfd/epoll: %s", strerror(errno));
 		return -1;
 	}
+	if (t->cpu_latency_us >= 0 && hold_cpu_latency(t) < 0)
+		return -1;
 	rc = ust_stack_create(&t->stack, &t->cfg, &errmsg);
 	if (rc < 0) {
 		t->stack = NULL;
@@ -453,7 +490,9 @@ void ust_tool_close(struct ust_tool *t)
 		close(t->epfd);
 	if (t->sigfd >= 0)
 		close(t->sigfd);
-	t->epfd = t->sigfd = -1;
+	if (t->cpu_latency_fd >= 0)
+		close(t->cpu_latency_fd);
+	t->epfd = t->sigfd = t->cpu_latency_fd = -1;
 }
 
 const char *ust_tool_addr_str(const struct sockaddr_in *sa, char *buf, size_t len)

@@ -6,7 +6,8 @@
  * nothing a tool waits for can block the stack. The stack answers ARP and pings whenever it
  * is polled, so every tool answers pings while it runs.
  *
- * Sits above include/ustack/ only. Owns: the tool's stack, its epoll fd and signalfd.
+ * Sits above include/ustack/ only. Owns: the tool's stack, its epoll fd and signalfd, and the
+ * PM QoS request of --cpu-latency (held open for the program's lifetime).
  * Exit codes: UST_TOOL_EXIT_OK 0, UST_TOOL_EXIT_RUNTIME 1, UST_TOOL_EXIT_USAGE 2.
  */
 #ifndef USTACK_TOOL_COMMON_H
@@ -36,6 +37,7 @@ enum {
 	UST_TOOL_OPT_HELP,
 	UST_TOOL_OPT_BUSY_POLL,
 	UST_TOOL_OPT_PCAP_SNAPLEN,
+	UST_TOOL_OPT_CPU_LATENCY,
 	UST_TOOL_OPT_FIRST_FREE,	/* tools number their own long-only options from here */
 };
 
@@ -50,7 +52,8 @@ enum {
 	{ "stats", no_argument, NULL, UST_TOOL_OPT_STATS },                   \
 	{ "help", no_argument, NULL, UST_TOOL_OPT_HELP },                     \
 	{ "busy-poll", no_argument, NULL, UST_TOOL_OPT_BUSY_POLL },           \
-	{ "pcap-snaplen", required_argument, NULL, UST_TOOL_OPT_PCAP_SNAPLEN }
+	{ "pcap-snaplen", required_argument, NULL, UST_TOOL_OPT_PCAP_SNAPLEN }, \
+	{ "cpu-latency", required_argument, NULL, UST_TOOL_OPT_CPU_LATENCY }
 
 /* Tag of the events ust_tool_wait returns for the tool's own fds (stack/signal are internal). */
 struct ust_tool_event {
@@ -64,6 +67,8 @@ struct ust_tool {
 	bool print_stats;		/* --stats: dump every counter to stderr on exit */
 	bool help;			/* --help was given */
 	bool busy_poll;			/* --busy-poll: never sleep in the kernel (a core of its own) */
+	long cpu_latency_us;		/* --cpu-latency: PM QoS wake-up latency to hold, -1 = none */
+	int cpu_latency_fd;		/* /dev/cpu_dma_latency while the request is held, else -1 */
 	struct ust_stack *stack;	/* NULL until ust_tool_open */
 	int epfd;			/* kernel epoll: stack fd, signalfd, tool fds */
 	int sigfd;			/* SIGINT/SIGTERM/SIGHUP, blocked and read here */
