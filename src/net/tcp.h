@@ -305,6 +305,8 @@ int ust__tcp_sock_register(struct ust_stack *st);
 
 /* MSL (TIME_WAIT lasts 2 MSL): ust_stack_config.tcp_msl_ms, applied at stack creation. */
 void ust__tcp_set_msl(struct ust_stack *st, uint64_t msl_ns);
+/* Default congestion control of new sockets (ust_stack_config.tcp_congestion): 0 or -ENOENT. */
+int ust__tcp_set_default_cc(struct ust_stack *st, const char *name);
 
 /* --- test hooks (tests/sim/tcp) --- */
 /* The next connection (active or passive) gets this ISN. */
