@@ -46,7 +46,7 @@ void ust__tcp_syn_options(struct ust_stack *st, struct ust__tcb *tcb, const stru
 		tcb->flags |= UST_TF_SACK;
 	else
 		tcb->flags &= ~UST_TF_SACK;
-	tcb->quickacks = 16;
+	tcb->quickacks = UST_TCP_QUICKACKS;
 }
 
 /* Congestion control and the first send window once the handshake is over. */
