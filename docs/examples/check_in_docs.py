@@ -1,8 +1,13 @@
 #!/usr/bin/env python3
-"""Fails unless docs/API.md quotes docs/examples/udp_echo.c verbatim (so the documented
-example is the one the build compiles)."""
+"""Fails unless docs/API.md quotes each given example (docs/examples/udp_echo.c, tcp_echo.c)
+verbatim, so the documented examples are the ones the build compiles.
+Usage: check_in_docs.py API.md EXAMPLE.c [EXAMPLE.c ...]"""
 import sys
 
-api, example = sys.argv[1], sys.argv[2]
-if open(example).read().rstrip("\n") not in open(api).read():
-    sys.exit(f"{api} does not quote {example} verbatim: paste the current file into it")
+api, examples = sys.argv[1], sys.argv[2:]
+if not examples:
+    sys.exit("usage: check_in_docs.py API.md EXAMPLE.c [EXAMPLE.c ...]")
+text = open(api).read()
+missing = [e for e in examples if open(e).read().rstrip("\n") not in text]
+if missing:
+    sys.exit("".join(f"{api} does not quote {e} verbatim: paste the current file into it\n" for e in missing).rstrip())

@@ -37,7 +37,16 @@ struct ust_stack_config {
 	uint64_t seed;		/* for ISNs, ephemeral ports, ICMP ids: 0 = from getrandom() */
 	uint32_t tcp_msl_ms;	/* TCP maximum segment lifetime, TIME_WAIT lasting 2 MSL; 0: 30000
 				 * (a 60 s TIME_WAIT, as Linux); at most 3600000 */
+	const char *tcp_congestion; /* congestion control of every new TCP socket unless
+				 * TCP_CONGESTION picks another: a name ust_tcp_congestion_builtin
+				 * lists; NULL: "cubic". An unknown name fails creation with -ENOENT */
 };
+
+/*
+ * The congestion-control modules every stack has, by index from 0 ("newreno", "cubic");
+ * NULL past the last. For ust_stack_config.tcp_congestion and TCP_CONGESTION.
+ */
+const char *ust_tcp_congestion_builtin(unsigned index);
 
 /*
  * Create a stack on the backend named by cfg->ifspec. Returns 0 and *out or a negative errno;

@@ -204,6 +204,13 @@ static int create_common(struct ust_stack **out, struct ust_backend *be, const s
 	}
 	if (cfg->tcp_msl_ms)
 		ust__tcp_set_msl(st, (uint64_t)cfg->tcp_msl_ms * UST_NS_PER_MS);
+	if (cfg->tcp_congestion) {
+		err = ust__tcp_set_default_cc(st, cfg->tcp_congestion);
+		if (err) {
+			*errmsg = "unknown tcp_congestion (built in: newreno, cubic)";
+			goto fail;
+		}
+	}
 	int fd = ust_backend_fd(be);
 	if (fd >= 0) {
 		st->epfd = epoll_create1(EPOLL_CLOEXEC);

@@ -71,6 +71,7 @@ enum ust__tcp_state {
 #define UST_TCP_MSL_NS_DEFAULT (30ull * UST_NS_PER_SEC)	/* TIME_WAIT = 2 MSL = 60 s like Linux */
 #define UST_TCP_MSL_MS_MAX 3600000u	/* ust_stack_config.tcp_msl_ms: at most an hour */
 #define UST_TCP_DELACK_NS (40ull * UST_NS_PER_MS)
+#define UST_TCP_QUICKACKS 16		/* segments ACKed at once when a connection starts */
 #define UST_TCP_FIN_WAIT2_NS (60ull * UST_NS_PER_SEC)	/* orphan FIN_WAIT_2 (Linux tcp_fin_timeout) */
 #define UST_TCP_SYN_RETRIES 6
 #define UST_TCP_SYNACK_RETRIES 5
@@ -305,6 +306,8 @@ int ust__tcp_sock_register(struct ust_stack *st);
 
 /* MSL (TIME_WAIT lasts 2 MSL): ust_stack_config.tcp_msl_ms, applied at stack creation. */
 void ust__tcp_set_msl(struct ust_stack *st, uint64_t msl_ns);
+/* Default congestion control of new sockets (ust_stack_config.tcp_congestion): 0 or -ENOENT. */
+int ust__tcp_set_default_cc(struct ust_stack *st, const char *name);
 
 /* --- test hooks (tests/sim/tcp) --- */
 /* The next connection (active or passive) gets this ISN. */

@@ -9,13 +9,22 @@
 #include <string.h>
 
 #include "net/tcp_seq.h"
+#include "ustack/stack.h"
+
+/* What every stack's registry starts with, in registration order. */
+static const struct ust_tcp_cc_ops *const builtin[] = { &ust_tcp_cc_newreno, &ust_tcp_cc_cubic };
 
 void ust_tcp_cc_registry_init(struct ust_tcp_cc_registry *reg)
 {
 	memset(reg, 0, sizeof(*reg));
-	ust_tcp_cc_register(reg, &ust_tcp_cc_newreno);
-	ust_tcp_cc_register(reg, &ust_tcp_cc_cubic);
+	for (size_t i = 0; i < sizeof(builtin) / sizeof(builtin[0]); i++)
+		ust_tcp_cc_register(reg, builtin[i]);
 	ust_tcp_cc_set_default(reg, UST_TCP_CC_DEFAULT);
+}
+
+const char *ust_tcp_congestion_builtin(unsigned index)
+{
+	return index < sizeof(builtin) / sizeof(builtin[0]) ? builtin[index]->name : NULL;
 }
 
 int ust_tcp_cc_register(struct ust_tcp_cc_registry *reg, const struct ust_tcp_cc_ops *ops)

@@ -46,7 +46,7 @@ void ust__tcp_syn_options(struct ust_stack *st, struct ust__tcb *tcb, const stru
 		tcb->flags |= UST_TF_SACK;
 	else
 		tcb->flags &= ~UST_TF_SACK;
-	tcb->quickacks = 16;
+	tcb->quickacks = UST_TCP_QUICKACKS;
 }
 
 /* Congestion control and the first send window once the handshake is over. */
@@ -251,7 +251,10 @@ static void process_ack(struct ust_stack *st, struct ust__tcb *tcb, const struct
 		} else if ((tcb->dupacks >= UST_TCP_CC_DUPTHRESH ||
 			    (sack && tcb->sb && ust_tcp_sack_is_lost(tcb->sb, tcb->snd_una))) &&
 			   (!tcb->sb || ust_tcp_sack_may_enter_recovery(tcb->sb))) {
-			uint32_t flight = ust__tcp_pipe(tcb);
+			/* RFC 5681 FlightSize (SND.NXT - SND.UNA), which RFC 6675 (4.2) and RFC 9438
+			 * halve or scale: not pipe, which leaves out what was SACKed and what is
+			 * deemed lost, and made ssthresh several segments too small */
+			uint32_t flight = tcb->snd_max - tcb->snd_una;
 			if (ust_tcp_cc_enter_recovery(&tcb->cc, ack, tcb->snd_max, flight, st->now)) {
 				tcb->flags |= UST_TF_INRECOVERY;
 				tp->c.fast_retransmits++;

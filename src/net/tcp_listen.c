@@ -141,7 +141,7 @@ static void cookie_ack(struct ust_stack *st, struct ust__tcb *l, struct ust_pkt 
 	}
 	if (so.ts_ok && so.sack_ok && !(c->flags & UST_TF_NOSACK_OFFER))
 		c->flags |= UST_TF_SACK;
-	c->quickacks = 16;
+	c->quickacks = UST_TCP_QUICKACKS;
 	if (ust__tcb_link(st, c)) {
 		ust__tcb_free(st, c);
 		ust__pkt_free(&st->pools, pkt);

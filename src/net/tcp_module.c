@@ -313,6 +313,11 @@ void ust__tcp_set_msl(struct ust_stack *st, uint64_t msl_ns)
 	ust__tcp(st)->msl_ns = msl_ns;
 }
 
+int ust__tcp_set_default_cc(struct ust_stack *st, const char *name)
+{
+	return ust_tcp_cc_set_default(&ust__tcp(st)->ccreg, name);
+}
+
 struct ust__tcb *ust__tcp_tcb(struct ust_stack *st, int sd)
 {
 	struct ust__sock *s = ust__sock_get(st, sd);

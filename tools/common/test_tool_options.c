@@ -65,6 +65,13 @@ static void test_common_options(void **state)
 	assert_int_equal(ust_tool_common_option(&t, UST_TOOL_OPT_PCAP_SNAPLEN, "59"), -1);
 	assert_int_equal(ust_tool_common_option(&t, UST_TOOL_OPT_PCAP_SNAPLEN, "128k"), -1);
 	assert_int_equal(t.cfg.pcap_snaplen, 128);	/* refusals change nothing */
+	assert_null(t.cfg.tcp_congestion);
+	assert_int_equal(ust_tool_common_option(&t, UST_TOOL_OPT_CONGESTION, "newreno"), 1);
+	assert_string_equal(t.cfg.tcp_congestion, "newreno");
+	assert_int_equal(ust_tool_common_option(&t, UST_TOOL_OPT_CONGESTION, "bbr"), -1);
+	assert_int_equal(ust_tool_common_option(&t, UST_TOOL_OPT_CONGESTION, ""), -1);
+	assert_int_equal(ust_tool_common_option(&t, UST_TOOL_OPT_CONGESTION, "cubic "), -1);
+	assert_string_equal(t.cfg.tcp_congestion, "newreno");	/* refusals change nothing */
 	assert_int_equal(ust_tool_common_option(&t, UST_TOOL_OPT_NO_OFFLOAD, NULL), 1);
 	assert_true(t.cfg.no_offload);
 	assert_int_equal(ust_tool_common_option(&t, UST_TOOL_OPT_BUSY_POLL, NULL), 1);

@@ -208,6 +208,24 @@ int ust_tool_common_option(struct ust_tool *t, int opt, const char *arg)
 		t->cfg.pcap_snaplen = (uint32_t)v;
 		return 1;
 	}
+	case UST_TOOL_OPT_CONGESTION: {
+		char known[128] = "";
+		size_t n = 0;
+
+		for (unsigned i = 0; ust_tcp_congestion_builtin(i); i++) {
+			const char *name = ust_tcp_congestion_builtin(i);
+
+			if (strcmp(name, arg) == 0) {
+				t->cfg.tcp_congestion = name;
+				return 1;
+			}
+			n += (size_t)snprintf(known + n, sizeof(known) - n, "%s%s", i ? ", " : "", name);
+			if (n >= sizeof(known))
+				n = sizeof(known) - 1;
+		}
+		ust_tool_error(t, "--congestion: '%s' is not a congestion control module (%s)", arg, known);
+		return -1;
+	}
 	case UST_TOOL_OPT_NO_OFFLOAD:
 		t->cfg.no_offload = true;
 		return 1;
@@ -266,6 +284,7 @@ void ust_tool_common_usage(FILE *f)
 	      "  --pcap FILE      capture every frame the stack sends and receives\n"
 	      "  --pcap-snaplen N keep only the first N bytes (60..262144) of each captured frame\n"
 	      "  --no-offload     TAP: plain frames, no checksum/segmentation offload\n"
+	      "  --congestion CC  TCP congestion control of every socket: cubic (default) or newreno\n"
 	      "  --stats          print the stack's counters on stderr at exit\n"
 	      "  --busy-poll      poll the link without ever sleeping (lowest latency; burns a core)\n"
 	      "  --cpu-latency US hold a PM QoS request: idle CPUs wake within US microseconds\n"

@@ -1,6 +1,6 @@
 /*
  * Shared plumbing for the ustack programs: the common command-line options (--if, --ip, --gw,
- * --mac, --pcap, --no-offload, --stats, --help), strict value parsers whose error messages
+ * --mac, --pcap, --no-offload, --congestion, --stats, --help), strict value parsers whose error messages
  * name the option, and the event loop every tool runs: one kernel epoll holding the stack's
  * backend fd, a signalfd for SIGINT/SIGTERM and the tool's own kernel fds (stdin), so that
  * nothing a tool waits for can block the stack. The stack answers ARP and pings whenever it
@@ -38,6 +38,7 @@ enum {
 	UST_TOOL_OPT_BUSY_POLL,
 	UST_TOOL_OPT_PCAP_SNAPLEN,
 	UST_TOOL_OPT_CPU_LATENCY,
+	UST_TOOL_OPT_CONGESTION,
 	UST_TOOL_OPT_FIRST_FREE,	/* tools number their own long-only options from here */
 };
 
@@ -53,7 +54,8 @@ enum {
 	{ "help", no_argument, NULL, UST_TOOL_OPT_HELP },                     \
 	{ "busy-poll", no_argument, NULL, UST_TOOL_OPT_BUSY_POLL },           \
 	{ "pcap-snaplen", required_argument, NULL, UST_TOOL_OPT_PCAP_SNAPLEN }, \
-	{ "cpu-latency", required_argument, NULL, UST_TOOL_OPT_CPU_LATENCY }
+	{ "cpu-latency", required_argument, NULL, UST_TOOL_OPT_CPU_LATENCY }, \
+	{ "congestion", required_argument, NULL, UST_TOOL_OPT_CONGESTION }
 
 /* Tag of the events ust_tool_wait returns for the tool's own fds (stack/signal are internal). */
 struct ust_tool_event {

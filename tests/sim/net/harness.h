@@ -37,6 +37,7 @@ struct sim_opts {
 	void *arg;
 	bool accept_unsolicited_arp;	/* for B */
 	uint32_t tcp_msl_ms;		/* both stacks' ust_stack_config.tcp_msl_ms */
+	const char *tcp_congestion;	/* both stacks' ust_stack_config.tcp_congestion */
 };
 
 struct sim {

@@ -2,7 +2,8 @@
  * Closing: active/passive close through FIN_WAIT_1/2, CLOSE_WAIT, LAST_ACK, TIME_WAIT (2 MSL
  * on the virtual clock, MSL configurable), half-close (data keeps flowing the other way),
  * simultaneous close (CLOSING), close with data still queued (delivered, then FIN), and
- * TIME_WAIT reuse by a new connection on the same 4-tuple from either side.
+ * TIME_WAIT reuse by a new connection on the same 4-tuple from either side; close() in
+ * SYN_RECEIVED (FIN deferred until ESTABLISHED) and FIN_WAIT_1 -> TIME_WAIT on one FIN+ACK.
  */
 #include <setjmp.h>
 #include <stdarg.h>
@@ -217,6 +218,99 @@ static int connect_from(struct ust_stack *st, uint16_t lport, uint32_t ip, uint1
 	return sd;
 }
 
+/* What A sent towards B in the injection tests below (B never sees it). */
+struct a_seg {
+	uint8_t flags;
+	uint32_t seq, ack, len;
+};
+static struct a_seg a_segs[64];
+static unsigned n_a_segs;
+
+static unsigned swallow_a(struct sim *s, int dir, struct ust_pool *pool, struct ust_pkt *pkt, uint64_t *delay_ns)
+{
+	(void)s;
+	(void)delay_ns;
+	const uint8_t *f = ust_pkt_data(pool, pkt);
+	if (dir != 0 || pkt->len < 54 || f[23] != 6)
+		return 1;
+	uint32_t ihl = (f[14] & 0xfu) * 4u, tot = ust_get_be16(f + 16);
+	const uint8_t *t = f + 14 + ihl;
+	if (n_a_segs < 64)
+		a_segs[n_a_segs++] = (struct a_seg){ .flags = t[13], .seq = ust_get_be32(t + 4),
+						     .ack = ust_get_be32(t + 8),
+						     .len = tot - ihl - (t[12] >> 4) * 4u };
+	return 0;
+}
+
+/* B's side played by injection: segments from B:80 to A's connecting socket. */
+static void to_a(struct sim *s, uint16_t aport, uint8_t flags, uint32_t seq, uint32_t ack)
+{
+	struct ust_tcp_repr r = { .src_port = 80, .dst_port = aport, .seq = seq, .ack = ack, .flags = flags,
+				  .window = 65535 };
+	if (flags & UST_TCP_SYN) {
+		r.opts.has_mss = true;
+		r.opts.mss = 1460;
+	}
+	tsim_inject(s->a, SIM_IP_B, SIM_IP_A, &r, NULL, 0);
+	sim_run(s, SIM_MS);
+}
+
+/*
+ * close() in SYN_RECEIVED (reached by a simultaneous open): the FIN is deferred until the
+ * handshake completes (tcp_sock.c queue_fin), then leaves; and FIN_WAIT_1 goes straight to
+ * TIME_WAIT when the peer's FIN and the ACK of ours come in one segment (RFC 9293 3.10.7.4).
+ */
+static void close_in_syn_received_then_fin_ack(void **state)
+{
+	(void)state;
+	struct sim s;
+	n_a_segs = 0;
+	assert_int_equal(sim_init(&s, &(struct sim_opts){ .impair = swallow_a, .tcp_msl_ms = 1000 }), 0);
+	int c = tsim_connect(s.a, SIM_IP_B, 80);
+	sim_run(&s, SIM_MS);
+	struct ust__tcb *t = ust__tcp_tcb(s.a, c);
+	assert_int_equal(t->state, UST_TCPS_SYN_SENT);
+	uint16_t aport = t->lport;
+	uint32_t iss = t->iss;
+	assert_int_equal(n_a_segs, 1);
+	assert_int_equal(a_segs[0].flags, UST_TCP_SYN);
+	/* B's SYN crosses ours: simultaneous open */
+	to_a(&s, aport, UST_TCP_SYN, 5000, 0);
+	assert_int_equal(t->state, UST_TCPS_SYN_RECEIVED);
+	assert_int_equal(n_a_segs, 2);
+	assert_int_equal(a_segs[1].flags, UST_TCP_SYN | UST_TCP_ACK);
+	assert_int_equal(a_segs[1].ack, 5001);
+	/* close now: no FIN yet, the handshake is not done */
+	assert_int_equal(ust_close(s.a, c), 0);
+	sim_run(&s, 10 * SIM_MS);
+	assert_int_equal(t->state, UST_TCPS_SYN_RECEIVED);
+	for (unsigned i = 0; i < n_a_segs; i++)
+		assert_false(a_segs[i].flags & UST_TCP_FIN);
+	/* B's ACK of A's SYN completes it: ESTABLISHED, then at once FIN_WAIT_1 with the FIN
+	 * sent (B's own SYN-ACK would be below RCV.NXT: A answers it with an ACK, which is what
+	 * completes a simultaneous open between two stacks, tcp_sim_basic) */
+	unsigned before = n_a_segs;
+	to_a(&s, aport, UST_TCP_ACK, 5001, iss + 1);
+	assert_int_equal(t->state, UST_TCPS_FIN_WAIT_1);
+	bool fin = false;
+	for (unsigned i = before; i < n_a_segs; i++)
+		if (a_segs[i].flags & UST_TCP_FIN) {
+			fin = true;
+			assert_int_equal(a_segs[i].seq, iss + 1);
+		}
+	assert_true(fin);
+	/* B's FIN together with the ACK of A's FIN: straight to TIME_WAIT, B's FIN ACKed */
+	before = n_a_segs;
+	to_a(&s, aport, UST_TCP_FIN | UST_TCP_ACK, 5001, iss + 2);
+	assert_int_equal(t->state, UST_TCPS_TIME_WAIT);
+	assert_true(n_a_segs > before);
+	assert_int_equal(a_segs[n_a_segs - 1].flags, UST_TCP_ACK);
+	assert_int_equal(a_segs[n_a_segs - 1].ack, 5002);
+	sim_run(&s, 3 * SIM_SEC);	/* 2 MSL = 2 s */
+	assert_int_equal(ust__tcp(s.a)->ntcb, 0);
+	sim_fini(&s);
+}
+
 static void time_wait_reuse(void **state)
 {
 	(void)state;
@@ -276,6 +370,7 @@ int main(void)
 		cmocka_unit_test(simultaneous_close),
 		cmocka_unit_test(close_with_queued_data),
 		cmocka_unit_test(time_wait_reuse),
+		cmocka_unit_test(close_in_syn_received_then_fin_ack),
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);
 }

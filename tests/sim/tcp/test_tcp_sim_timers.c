@@ -2,7 +2,7 @@
  * Timers on the virtual clock: RTO backoff doubling and the retry limit (ETIMEDOUT), SYN
  * retries against a black hole (ETIMEDOUT), zero window with persist probes (backing off)
  * and resumption when the reader reads, keepalive detecting a vanished peer (ETIMEDOUT) and
- * keeping a live one, delayed ACKs.
+ * keeping a live one, delayed ACKs (sent 40 ms after a lone segment on the virtual clock).
  */
 #include <setjmp.h>
 #include <stdarg.h>
@@ -201,6 +201,23 @@ static void delayed_ack(void **state)
 		ust_read(s.b, d, buf, sizeof(buf));
 	}
 	assert_true(sim_counter(s.b, "tcp.delayed_acks") >= 2);
+	/* timing on the virtual clock: a lone segment arrives after the 10 ms link delay; its
+	 * ACK is held UST_TCP_DELACK_NS (40 ms) and leaves when the timer fires, not before */
+	uint64_t before = sim_counter(s.b, "tcp.delayed_acks");
+	struct ust__tcb *rt = ust__tcp_tcb(s.b, d), *st = ust__tcp_tcb(s.a, c);
+	uint64_t t0 = s.now;
+	ust_write(s.a, c, "0123456789", 10);
+	sim_run(&s, 10 * SIM_MS);
+	assert_int_equal(rt->rcv_nxt, st->snd_max);		/* arrived */
+	assert_true(rt->flags & UST_TF_DELACK);
+	assert_true(rt->delack_at == t0 + 10 * SIM_MS + UST_TCP_DELACK_NS);
+	sim_run(&s, UST_TCP_DELACK_NS - SIM_MS);
+	assert_true(st->snd_una != st->snd_max);		/* not acknowledged yet */
+	assert_int_equal(sim_counter(s.b, "tcp.delayed_acks"), before);
+	sim_run(&s, 2 * SIM_MS);				/* the timer fired (1 ms tick) */
+	assert_int_equal(sim_counter(s.b, "tcp.delayed_acks"), before + 1);
+	sim_run(&s, 10 * SIM_MS);				/* and the ACK crossed the link */
+	assert_int_equal(st->snd_una, st->snd_max);
 	ust_close(s.a, c);
 	ust_close(s.b, d);
 	sim_fini(&s);

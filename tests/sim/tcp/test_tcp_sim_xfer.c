@@ -2,7 +2,8 @@
  * Bulk transfers: 10 MB each way at the same time, contents compared by checksum, under
  * 0%, 1% and 5% random loss, reordering and duplication (pair impairment hook); SACK
  * recovery needs fewer retransmissions than NewReno without SACK on the same loss pattern;
- * sequence-number wraparound (ISN forced just below 2^32).
+ * loss recovery is checked to be fast retransmit / SACK retransmission (counters), not just
+ * delivery; sequence-number wraparound (ISN forced just below 2^32, the wrap seen on the wire).
  */
 #include <setjmp.h>
 #include <stdarg.h>
@@ -15,6 +16,11 @@
 
 struct impair {
 	uint64_t rng;
+	/* filled by run_xfer for the A -> B direction */
+	uint64_t fast_retransmits, sack_retransmits, rto_timeouts;
+	uint32_t iss_a, rcv_nxt_b;	/* A's ISS, B's RCV.NXT when B saw A's FIN */
+	uint32_t seq_min, seq_max;	/* lowest and highest data sequence number A sent */
+	bool seen_data;
 	unsigned loss_pm;	/* per mille */
 	unsigned reorder_pm;
 	unsigned dup_pm;
@@ -37,10 +43,21 @@ static bool is_tcp(struct ust_pool *pool, struct ust_pkt *pkt)
 
 static unsigned hook(struct sim *s, int dir, struct ust_pool *pool, struct ust_pkt *pkt, uint64_t *delay_ns)
 {
-	(void)dir;
 	struct impair *im = s->opts.arg;
 	if (!is_tcp(pool, pkt))
 		return 1;
+	if (dir == 0) {
+		const uint8_t *f = ust_pkt_data(pool, pkt);
+		uint32_t ihl = (f[14] & 0xfu) * 4u, seq = ust_get_be32(f + 14 + ihl + 4);
+		uint32_t doff = (f[14 + ihl + 12] >> 4) * 4u;
+		if (ust_get_be16(f + 16) > ihl + doff) {
+			if (!im->seen_data || seq < im->seq_min)
+				im->seq_min = seq;
+			if (!im->seen_data || seq > im->seq_max)
+				im->seq_max = seq;
+			im->seen_data = true;
+		}
+	}
 	if (rnd(im) % 1000 < im->loss_pm) {
 		im->dropped++;
 		return 0;
@@ -100,11 +117,12 @@ static uint64_t run_xfer(struct impair *im, uint64_t len, bool both, bool sack, 
 	       (unsigned long long)retrans, (unsigned long long)sim_counter(s.a, "tcp.fast_retransmits"),
 	       (unsigned long long)sim_counter(s.a, "tcp.sack_retransmits"),
 	       (unsigned long long)sim_counter(s.a, "tcp.rto_timeouts"), (double)s.now / 1e9);
-	if (!both) {
-		ust_close(s.b, d);
-	} else {
-		ust_close(s.b, d);
-	}
+	im->fast_retransmits = sim_counter(s.a, "tcp.fast_retransmits");
+	im->sack_retransmits = sim_counter(s.a, "tcp.sack_retransmits");
+	im->rto_timeouts = sim_counter(s.a, "tcp.rto_timeouts");
+	im->iss_a = ust__tcp_tcb(s.a, c)->iss;
+	im->rcv_nxt_b = ust__tcp_tcb(s.b, d)->rcv_nxt;
+	ust_close(s.b, d);
 	ust_close(s.a, c);
 	ust_close(s.b, l);
 	sim_run(&s, 130 * SIM_SEC);
@@ -127,14 +145,25 @@ static void loss1(void **state)
 {
 	(void)state;
 	struct impair im = { .rng = 2, .loss_pm = 10 };
-	run_xfer(&im, 10 * MB, true, true, NULL, 0, false);
+	uint64_t retrans = run_xfer(&im, 10 * MB, true, true, NULL, 0, false);
+	/* losses were repaired by fast retransmit and SACK-driven retransmission, not only
+	 * by timeouts; and every retransmission is one of the counted kinds */
+	assert_true(im.dropped > 0);
+	assert_true(im.fast_retransmits > 0);
+	assert_true(im.sack_retransmits > 0);
+	assert_true(retrans >= im.fast_retransmits);
+	assert_true(im.rto_timeouts < im.fast_retransmits);
 }
 
 static void loss5(void **state)
 {
 	(void)state;
 	struct impair im = { .rng = 3, .loss_pm = 50 };
-	run_xfer(&im, 10 * MB, true, true, NULL, 0, false);
+	uint64_t retrans = run_xfer(&im, 10 * MB, true, true, NULL, 0, false);
+	assert_true(im.fast_retransmits > 0);
+	assert_true(im.sack_retransmits > 0);
+	assert_true(retrans >= im.fast_retransmits);
+	assert_true(im.rto_timeouts < im.fast_retransmits);
 }
 
 static void reorder_dup(void **state)
@@ -159,7 +188,15 @@ static void wraparound(void **state)
 {
 	(void)state;
 	struct impair im = { .rng = 6, .loss_pm = 10 };
-	run_xfer(&im, 2 * MB, true, true, NULL, 0xffffffffu - 300000u, true);
+	uint32_t isn = 0xffffffffu - 300000u;
+	run_xfer(&im, 2 * MB, true, true, NULL, isn, true);
+	/* the forced ISN was used and the sequence space really wrapped: data went out on both
+	 * sides of 2^32 and the receiver's RCV.NXT ended past zero (2 MB + SYN + FIN beyond it) */
+	assert_int_equal(im.iss_a, isn);
+	assert_true(im.seq_max > 0xffff0000u);
+	assert_true(im.seq_min < 0x10000000u);
+	assert_int_equal(im.rcv_nxt_b, (uint32_t)(isn + 2 * MB + 2));
+	assert_true(im.fast_retransmits > 0);	/* loss recovery worked across the wrap too */
 }
 
 int main(void)
