@@ -41,7 +41,7 @@ struct nc {
 	struct sockaddr_in raddr;	/* client: HOST PORT */
 	uint64_t quit_after_ns;
 	uint64_t wait_ns;		/* -w: connect / idle timeout, 0: none */
-	bool shut_net;			/* -N: shut down the write side on stdin EOF (TCP: default) */
+	bool shut_net;			/* -N: parsed, unused: TCP always half-closes on stdin EOF */
 	bool reset_on_eof;		/* --reset: on stdin EOF abort with RST (SO_LINGER 0) */
 	int ka_idle, ka_intvl, ka_cnt;	/* --keepalive IDLE,INTVL,CNT (0: off) */
 	/* state */

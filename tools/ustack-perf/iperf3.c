@@ -495,20 +495,30 @@ static void tune_socket(struct session *s, int sd)
 	}
 }
 
-static bool target_reached(const struct session *s)
+/* Bytes written so far over all streams (the sender's total, for -n). */
+static uint64_t bytes_sent(const struct session *s)
 {
-	if (s->bytes_target == 0)
-		return false;
 	uint64_t total = 0;
+
 	for (int i = 0; i < s->nstreams; i++)
 		total += s->streams[i].bytes;
-	return total >= s->bytes_target;
+	return total;
+}
+
+static bool target_reached(const struct session *s)
+{
+	return s->bytes_target != 0 && bytes_sent(s) >= s->bytes_target;
 }
 
 static void stream_send(struct session *s, struct stream *st)
 {
 	while (s->running && !s->ended && !target_reached(s)) {
-		ssize_t n = pt_write(s->t, st->sd, s->block, s->len);
+		/* with -n, the last write is cut to what is left: a short write earlier (the
+		 * send buffer full) must not push the total past -n (iperf3 sends exactly -n) */
+		size_t len = s->len;
+		if (s->bytes_target && s->bytes_target - bytes_sent(s) < len)
+			len = (size_t)(s->bytes_target - bytes_sent(s));
+		ssize_t n = pt_write(s->t, st->sd, s->block, len);
 		if (n < 0) {
 			if (errno != EAGAIN && errno != EWOULDBLOCK)
 				s->error = errno;

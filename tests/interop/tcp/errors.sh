@@ -6,12 +6,17 @@
 #               writing what came before; ustack-nc --reset aborts: Linux recv gets ECONNRESET
 #   half-close: ustack-nc sends, shuts its write side, still receives Linux's reply
 #   zero window both ways: a slow Linux reader (small SO_RCVBUF) and a stalled ustack-nc stdout;
-#               the captures show zero windows, the data arrives intact
+#               the captures show zero windows and the sender's window probes (ustack's also
+#               in its counters), the data arrives intact
 # Every ustack side writes a capture (--pcap); all must open cleanly in tshark (lib.sh).
 source "$(dirname "$0")/lib.sh"
 setup_link
 PY=$NS_PY
 pc() { echo "$T/$1.pcap"; }
+# zw_probes PCAP SRC: window probes SRC sent in PCAP (tshark: zero-window probe or keep-alive).
+zw_probes() {
+	tshark -r "$1" -Y "ip.src == $2 && (tcp.analysis.zero_window_probe || tcp.analysis.keep_alive)" 2>/dev/null | wc -l
+}
 
 note "refused: ustack-nc -> Linux port without listener"
 us_t 20 "$NC" --pcap "$(pc refused1)" "$LX_IP" 9 </dev/null >"$T/r1.out" 2>"$T/r1.err"
@@ -115,9 +120,13 @@ us_t 40 "$NC" --stats --pcap "$(pc slow1)" "$LX_IP" 9103 <"$T/sl.in" >/dev/null 
 wait_pid "$rpid" 20 || { cat "$T/sl.err"; fail "slow reader failed"; }
 [[ $(cat "$T/sl.out") == "1000000 $(sha256sum <"$T/sl.in" | cut -d' ' -f1)" ]] || fail "slow reader got other bytes"
 zw=$(tshark -r "$T/slow1.pcap" -Y "tcp.analysis.zero_window && ip.src == $LX_IP" 2>/dev/null | wc -l)
-probes=$(grep -oE "tcp.zero_window_probes [0-9]+" "$T/sl.nc.err" | awk '{print $2}')
-echo "  Linux advertised a zero window $zw times; ustack sent ${probes:-0} window probes"
+probes=$(us_counter "$T/sl.nc.err" tcp.zero_window_probes)
+# ustack probes as Linux does, with a segment without data one below snd_una, which the
+# receiver must answer: tshark calls it a keep-alive (its zero_window_probe is one new byte).
+wire=$(zw_probes "$T/slow1.pcap" "$US_IP")
+echo "  Linux advertised a zero window $zw times; ustack sent $probes window probes ($wire in the capture)"
 [[ $zw -gt 0 ]] || fail "no zero window from the slow Linux reader in the capture"
+[[ $probes -gt 0 && $wire -gt 0 ]] || { cat "$T/sl.nc.err"; fail "ustack sent no zero-window probe to the slow reader"; }
 
 note "zero window: Linux nc -> ustack-nc whose stdout is not read for 2 s"
 # ustack-nc's stdout is a pipe to a reader that sleeps 2 s first
@@ -129,8 +138,10 @@ lx timeout 30 nc -N "$US_IP" 9001 <"$T/zw.in" || fail "Linux nc to a stalled ust
 wait_pid "$zpid" 30 || { cat "$T/zw.err"; fail "ustack-nc | slow reader failed"; }
 [[ $(cut -d' ' -f1 "$T/zw.sha") == $(sha256sum <"$T/zw.in" | cut -d' ' -f1) ]] || fail "stalled reader got other bytes"
 zw=$(tshark -r "$T/slow2.pcap" -Y "tcp.analysis.zero_window && ip.src == $US_IP" 2>/dev/null | wc -l)
-echo "  ustack advertised a zero window $zw times"
+wire=$(zw_probes "$T/slow2.pcap" "$LX_IP")
+echo "  ustack advertised a zero window $zw times; Linux sent $wire window probes"
 [[ $zw -gt 0 ]] || fail "no zero window from the stalled ustack-nc in the capture"
+[[ $wire -gt 0 ]] || fail "no window probe from Linux to the stalled ustack-nc in the capture"
 
 pcaps=("$T"/*.pcap)
 note "captures: tshark -z expert on ${#pcaps[@]} files"

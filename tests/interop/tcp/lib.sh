@@ -106,17 +106,52 @@ lx_wait_listen() {
 # accept: instead wait for the tool's "listening"/mac line on stderr (ustack-nc -v).
 us_wait_up() { ns_wait_for "$1" "${2:-mac [0-9a-f:]+}" 10 || { cat "$1"; fail "ustack program did not start"; }; }
 
+# Value of counter NAME (e.g. tcp.retransmits) in a --stats dump on stderr FILE; 0 if absent.
+us_counter() {
+	local v
+	v=$(grep -oE "(^|[[:space:]])$2 [0-9]+" "$1" | tail -n 1 | awk '{print $2}')
+	echo "${v:-0}"
+}
+
 # Random test data of N bytes in FILE.
 mkdata() { head -c "$2" /dev/urandom >"$1"; }
 same() { [[ $(sha256sum <"$1") == $(sha256sum <"$2") ]]; }
 
-# Drop P percent of TCP segments arriving in the Linux namespace (both directions are then
-# lossy for the transfer: data to Linux and ACKs from it, as the drop hits Linux's input).
+# Random loss of P percent of the TCP segments in each direction, dropped by nftables
+# (numgen random) on the Linux side. The Linux endpoint moves into a namespace of its own, P,
+# behind the namespace that holds the link (which becomes a router):
+#     Linux programs (P) 10.79.1.2 --veth-- 10.79.1.1 (L, forwarding) 10.79.0.1 --link-- ustack
+# and the drop rules sit in L's forward chain. A drop there is a real loss for both ends:
+# nftables on Linux's own input hook would drop only what ustack sends, and on its output (or
+# egress) hook the drop is reported back to the sending socket, which just sends the segment
+# again later, in order, so Linux's data was never lost. TSO/GSO are off on P's end, so each
+# segment Linux sends faces the lottery on its own. lx() then runs in P; LX_IP is P's address
+# and ustack programs reach it through --gw 10.79.0.1. Call after setup_link.
 lx_loss() {
-	local pct=$1
-	lx nft add table inet tcpio || fail "nft table"
-	lx nft add chain inet tcpio input '{ type filter hook input priority 0; }' || fail "nft chain"
-	lx nft add rule inet tcpio input meta l4proto tcp numgen random mod 100 \< "$pct" drop || fail "nft rule"
+	local pct=$1 dir
+	NS_R=$NS_L
+	NS_L=$(ns_name p)
+	ns_add "$NS_L" || fail "cannot create namespace $NS_L"
+	ns_veth "$NS_R" vr 10.79.1.1/24 "$NS_L" vp 10.79.1.2/24 || fail "cannot create the veth pair to P"
+	ip netns exec "$NS_L" ethtool -K vp tso off gso off >/dev/null 2>&1 || fail "ethtool on vp"
+	ip -n "$NS_L" route add default via 10.79.1.1 || fail "route in P"
+	ip netns exec "$NS_R" sysctl -qw net.ipv4.ip_forward=1 || fail "forwarding in L"
+	US_OPTS+=(--gw "$LX_IP")
+	LX_IP=10.79.1.2
+	ip netns exec "$NS_R" nft add table inet tcpio || fail "nft table"
+	ip netns exec "$NS_R" nft add chain inet tcpio forward '{ type filter hook forward priority 0; }' ||
+		fail "nft chain"
+	for dir in daddr saddr; do
+		ip netns exec "$NS_R" nft add rule inet tcpio forward ip $dir "$US_IP" meta l4proto tcp \
+			numgen random mod 100 \< "$pct" counter drop || fail "nft rule"
+	done
+}
+# Segments dropped so far by lx_loss on their way to ustack (to-us) or to Linux (to-lx).
+lx_loss_dropped() {
+	local dir=daddr
+	[[ $1 == to-lx ]] && dir=saddr
+	ip netns exec "$NS_R" nft list chain inet tcpio forward | grep -E "ip $dir " |
+		grep -oE "packets [0-9]+" | awk '{s += $2} END {print s + 0}'
 }
 
 # A capture of the ustack side must open cleanly in tshark: no malformed packets; with
