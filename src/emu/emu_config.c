@@ -201,7 +201,7 @@ static void sched_defaults(struct ust_emu_sched_cfg *c)
 }
 
 static int sched_option(struct ust_emu_parser *p, const char *kw, struct ust_emu_sched_cfg *c,
-			bool *type_seen, bool *mask_seen)
+			bool *type_seen, bool *mask_seen, bool *quantum_seen)
 {
 	uint64_t v;
 	if (is(kw, "type") || is(kw, "sched")) {
@@ -226,6 +226,7 @@ static int sched_option(struct ust_emu_parser *p, const char *kw, struct ust_emu
 		if (opt_uint(p, kw, 64, 1u << 20, &v))
 			return -EINVAL;
 		c->quantum = (uint32_t)v;
+		*quantum_seen = true;
 		return 0;
 	}
 	return 1;
@@ -476,7 +477,7 @@ static int cmd_pipe_config(struct ust_emu *emu, struct ust_emu_parser *p, uint32
 	struct ust_emu_sched_cfg sched;
 	struct ust_emu_fs_cfg fs;
 	const struct ust_emu_pipe *old = ust__emu_pipe_find(emu, id);
-	bool type_seen = false, mask_seen = false, red_seen = false;
+	bool type_seen = false, mask_seen = false, quantum_seen = false, red_seen = false;
 	sched_defaults(&sched);
 	fs_defaults(&fs);
 	int err = 0;
@@ -484,7 +485,7 @@ static int cmd_pipe_config(struct ust_emu *emu, struct ust_emu_parser *p, uint32
 		const char *kw = take(p);
 		int r = link_option(p, kw, &link);
 		if (r == 1)
-			r = sched_option(p, kw, &sched, &type_seen, &mask_seen);
+			r = sched_option(p, kw, &sched, &type_seen, &mask_seen, &quantum_seen);
 		if (r == 1)
 			r = fs_option(p, kw, &fs, &red_seen);
 		if (r == 1)
@@ -501,10 +502,14 @@ static int cmd_pipe_config(struct ust_emu *emu, struct ust_emu_parser *p, uint32
 		ust__emu_link_cfg_release(&link);
 		return err;
 	}
-	/* a pipe without its own type/mask keeps what "sched N config" set */
+	/*
+	 * A pipe without its own type/mask keeps what "sched N config" set; a quantum given
+	 * on the line applies to the kept scheduler.
+	 */
 	if (old && !type_seen) {
 		sched.alg = old->sched.alg;
-		sched.quantum = old->sched.quantum;
+		if (!quantum_seen)
+			sched.quantum = old->sched.quantum;
 	}
 	if (old && !mask_seen)
 		sched.mask = old->sched.mask;
@@ -521,12 +526,12 @@ static int cmd_sched_config(struct ust_emu *emu, struct ust_emu_parser *p, uint3
 {
 	struct ust_emu_sched_cfg sched;
 	struct ust_emu_fs_cfg dummy;
-	bool type_seen = false, mask_seen = false, red_seen = false;
+	bool type_seen = false, mask_seen = false, quantum_seen = false, red_seen = false;
 	sched_defaults(&sched);
 	fs_defaults(&dummy);
 	while (peek(p, 0)) {
 		const char *kw = take(p);
-		int r = sched_option(p, kw, &sched, &type_seen, &mask_seen);
+		int r = sched_option(p, kw, &sched, &type_seen, &mask_seen, &quantum_seen);
 		if (r == 1 && (is(kw, "flows") || is(kw, "buckets"))) {
 			r = fs_option(p, kw, &dummy, &red_seen);
 			sched.flows = dummy.flows;
