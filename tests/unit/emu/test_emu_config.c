@@ -326,6 +326,43 @@ static void test_emu_config_files(void **state)
 	show_config(f->emu, after, sizeof(after));
 	assert_string_equal(before, after);
 
+	/*
+	 * The profile and trace files are deleted after loading: later configures still work
+	 * (the scratch replay uses the data in memory), a failing one still changes nothing.
+	 */
+	unlink(prof);
+	unlink(trace);
+	assert_int_equal(ust_emu_configure(f->emu, "pipe 3 config bw 3Mbit/s\n", msg, sizeof(msg), 0), 0);
+	show_config(f->emu, before, sizeof(before));
+	assert_non_null(strstr(before, "pipe 3 config bw 3Mbit/s"));
+	assert_non_null(strstr(before, " profile "));
+	assert_non_null(strstr(before, " trace "));
+	assert_int_equal(ust_emu_configure(f->emu, "pipe 3 config bw 4Mbit/s\npipe 1 config bw slow\n",
+				 msg, sizeof(msg), 0), -EINVAL);
+	assert_non_null(strstr(msg, "line 2:"));
+	show_config(f->emu, after, sizeof(after));
+	assert_string_equal(before, after);
+	assert_int_equal(ust_emu_configure(f->emu, "pipe 3 config bw 5Mbit/s\n", msg, sizeof(msg), 0), 0);
+	/* a file the text names is read once: both lines get the data the rehearsal checked */
+	char prof2[160];
+	snprintf(prof2, sizeof(prof2), "%s/profile2", dir);
+	fp = fopen(prof2, "w");
+	fprintf(fp, "name j\nsamples 10\nprob delay\n0.0 1\n1.0 2\n");
+	fclose(fp);
+	char text[512];
+	snprintf(text, sizeof(text), "pipe 6 config profile %s\npipe 7 config jitter-table %s\n", prof2, prof2);
+	assert_int_equal(ust_emu_configure(f->emu, text, msg, sizeof(msg), 0), 0);
+	assert_ptr_equal(ust__emu_pipe_find(f->emu, 6)->link.profile,
+			 ust__emu_pipe_find(f->emu, 7)->link.jitter_table);
+	unlink(prof2);
+	/* a text naming a missing file is refused whole */
+	show_config(f->emu, before, sizeof(before));
+	snprintf(text, sizeof(text), "pipe 8 config bw 1Mbit/s\npipe 9 config profile %s\n", prof2);
+	assert_int_equal(ust_emu_configure(f->emu, text, msg, sizeof(msg), 0), -EINVAL);
+	assert_non_null(strstr(msg, "line 2:"));
+	show_config(f->emu, after, sizeof(after));
+	assert_string_equal(before, after);
+
 	/* a bad profile names its line and word */
 	fp = fopen(prof, "w");
 	fprintf(fp, "name x\nsamples 10\nprob delay\n0.5 banana\n");
