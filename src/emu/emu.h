@@ -331,6 +331,19 @@ struct ust_emu_rule {
 	uint64_t pkts, bytes;
 };
 
+/*
+ * A profile or trace already in memory, keyed by the path it was read from. While
+ * ust_emu_configure runs, files are taken from such a list instead of being read again, so
+ * the scratch replay of the current configuration does not depend on files still existing
+ * and the real pass uses exactly the data the scratch pass checked.
+ */
+struct ust_emu_loaded {
+	struct ust_emu_loaded *next;
+	char *path;
+	struct ust_emu_profile *profile;	/* holds a reference; or */
+	struct ust_emu_trace *trace;		/* holds a reference */
+};
+
 struct ust_emu {
 	struct ust_pool *pool[2];
 	struct ust_timer_wheel wheel;
@@ -344,6 +357,7 @@ struct ust_emu {
 	struct ust_pkt_queue outq[2];
 	uint64_t held;				/* packets in queues and delay lines */
 	struct ust_emu_counters counters;
+	struct ust_emu_loaded **loaded;		/* set only inside ust_emu_configure */
 };
 
 /* --- scheduler algorithms behind one ops table (dummynet's dn_alg) --- */

@@ -201,7 +201,7 @@ static void sched_defaults(struct ust_emu_sched_cfg *c)
 }
 
 static int sched_option(struct ust_emu_parser *p, const char *kw, struct ust_emu_sched_cfg *c,
-			bool *type_seen, bool *mask_seen)
+			bool *type_seen, bool *mask_seen, bool *quantum_seen)
 {
 	uint64_t v;
 	if (is(kw, "type") || is(kw, "sched")) {
@@ -226,24 +226,95 @@ static int sched_option(struct ust_emu_parser *p, const char *kw, struct ust_emu
 		if (opt_uint(p, kw, 64, 1u << 20, &v))
 			return -EINVAL;
 		c->quantum = (uint32_t)v;
+		*quantum_seen = true;
 		return 0;
 	}
 	return 1;
 }
 
-static int load_profile(struct ust_emu_parser *p, const char *kw, const char *path,
-			struct ust_emu_profile **out)
+static struct ust_emu_loaded *loaded_find(struct ust_emu_loaded **list, bool trace,
+					  const char *path)
 {
+	for (struct ust_emu_loaded *e = list ? *list : NULL; e; e = e->next)
+		if ((e->trace != NULL) == trace && strcmp(e->path, path) == 0)
+			return e;
+	return NULL;
+}
+
+/* Remember data read from path (takes a reference). -ENOMEM. */
+static int loaded_add(struct ust_emu_loaded **list, const char *path,
+		      struct ust_emu_profile *profile, struct ust_emu_trace *trace)
+{
+	struct ust_emu_loaded *e = calloc(1, sizeof(*e));
+	char *copy = strdup(path);
+	if (!e || !copy) {
+		free(e);
+		free(copy);
+		return -ENOMEM;
+	}
+	e->path = copy;
+	e->profile = profile;
+	e->trace = trace;
+	if (profile)
+		profile->refs++;
+	if (trace)
+		trace->refs++;
+	e->next = *list;
+	*list = e;
+	return 0;
+}
+
+static void loaded_free(struct ust_emu_loaded *list)
+{
+	while (list) {
+		struct ust_emu_loaded *next = list->next;
+		ust__emu_profile_put(list->profile);
+		ust__emu_trace_put(list->trace);
+		free(list->path);
+		free(list);
+		list = next;
+	}
+}
+
+/* The data of a profile (trace false) or trace file: from p->loaded, else read and parsed. */
+static int load_file(struct ust_emu_parser *p, const char *kw, const char *path, bool trace,
+		     struct ust_emu_profile **prof, struct ust_emu_trace **tr)
+{
+	struct ust_emu_loaded *e = loaded_find(p->loaded, trace, path);
+	if (e) {
+		if (trace)
+			(*tr = e->trace)->refs++;
+		else
+			(*prof = e->profile)->refs++;
+		return 0;
+	}
 	char *text = NULL;
 	char m[UST_EMU_MSG_MAX];
-	int err = ust__emu_read_file(path, &text, 1u << 20);
+	int err = ust__emu_read_file(path, &text, trace ? 64u << 20 : 1u << 20);
 	if (err)
 		return ust__emu_fail(p, "'%s': '%s': %s", kw, path, strerror(-err));
-	err = ust__emu_profile_parse(text, out, m, sizeof(m));
+	err = trace ? ust__emu_trace_parse(text, tr, m, sizeof(m))
+		    : ust__emu_profile_parse(text, prof, m, sizeof(m));
 	free(text);
 	if (err)
 		return ust__emu_fail(p, "'%s': '%s': %s", kw, path, err == -EINVAL ? m : strerror(-err));
+	if (p->loaded && loaded_add(p->loaded, path, trace ? NULL : *prof, trace ? *tr : NULL)) {
+		if (trace) {
+			ust__emu_trace_put(*tr);
+			*tr = NULL;
+		} else {
+			ust__emu_profile_put(*prof);
+			*prof = NULL;
+		}
+		return ust__emu_fail(p, "out of memory");
+	}
 	return 0;
+}
+
+static int load_profile(struct ust_emu_parser *p, const char *kw, const char *path,
+			struct ust_emu_profile **out)
+{
+	return load_file(p, kw, path, false, out, NULL);
 }
 
 /* Options of the link (pipe only). 1: not ours. */
@@ -285,19 +356,12 @@ static int link_option(struct ust_emu_parser *p, const char *kw, struct ust_emu_
 		return 0;
 	}
 	if (is(kw, "trace")) {
-		char *text = NULL;
-		char m[UST_EMU_MSG_MAX];
 		if (value(p, kw, &val))
 			return -EINVAL;
-		int err = ust__emu_read_file(val, &text, 64u << 20);
-		if (err)
-			return ust__emu_fail(p, "'trace': '%s': %s", val, strerror(-err));
 		ust__emu_trace_put(l->trace);
 		l->trace = NULL;
-		err = ust__emu_trace_parse(text, &l->trace, m, sizeof(m));
-		free(text);
-		if (err)
-			return ust__emu_fail(p, "'trace': '%s': %s", val, err == -EINVAL ? m : strerror(-err));
+		if (load_file(p, kw, val, true, NULL, &l->trace))
+			return -EINVAL;
 		snprintf(l->trace_path, sizeof(l->trace_path), "%s", val);
 		return 0;
 	}
@@ -476,7 +540,7 @@ static int cmd_pipe_config(struct ust_emu *emu, struct ust_emu_parser *p, uint32
 	struct ust_emu_sched_cfg sched;
 	struct ust_emu_fs_cfg fs;
 	const struct ust_emu_pipe *old = ust__emu_pipe_find(emu, id);
-	bool type_seen = false, mask_seen = false, red_seen = false;
+	bool type_seen = false, mask_seen = false, quantum_seen = false, red_seen = false;
 	sched_defaults(&sched);
 	fs_defaults(&fs);
 	int err = 0;
@@ -484,7 +548,7 @@ static int cmd_pipe_config(struct ust_emu *emu, struct ust_emu_parser *p, uint32
 		const char *kw = take(p);
 		int r = link_option(p, kw, &link);
 		if (r == 1)
-			r = sched_option(p, kw, &sched, &type_seen, &mask_seen);
+			r = sched_option(p, kw, &sched, &type_seen, &mask_seen, &quantum_seen);
 		if (r == 1)
 			r = fs_option(p, kw, &fs, &red_seen);
 		if (r == 1)
@@ -501,10 +565,14 @@ static int cmd_pipe_config(struct ust_emu *emu, struct ust_emu_parser *p, uint32
 		ust__emu_link_cfg_release(&link);
 		return err;
 	}
-	/* a pipe without its own type/mask keeps what "sched N config" set */
+	/*
+	 * A pipe without its own type/mask keeps what "sched N config" set; a quantum given
+	 * on the line applies to the kept scheduler.
+	 */
 	if (old && !type_seen) {
 		sched.alg = old->sched.alg;
-		sched.quantum = old->sched.quantum;
+		if (!quantum_seen)
+			sched.quantum = old->sched.quantum;
 	}
 	if (old && !mask_seen)
 		sched.mask = old->sched.mask;
@@ -521,12 +589,12 @@ static int cmd_sched_config(struct ust_emu *emu, struct ust_emu_parser *p, uint3
 {
 	struct ust_emu_sched_cfg sched;
 	struct ust_emu_fs_cfg dummy;
-	bool type_seen = false, mask_seen = false, red_seen = false;
+	bool type_seen = false, mask_seen = false, quantum_seen = false, red_seen = false;
 	sched_defaults(&sched);
 	fs_defaults(&dummy);
 	while (peek(p, 0)) {
 		const char *kw = take(p);
-		int r = sched_option(p, kw, &sched, &type_seen, &mask_seen);
+		int r = sched_option(p, kw, &sched, &type_seen, &mask_seen, &quantum_seen);
 		if (r == 1 && (is(kw, "flows") || is(kw, "buckets"))) {
 			r = fs_option(p, kw, &dummy, &red_seen);
 			sched.flows = dummy.flows;
@@ -724,7 +792,8 @@ static int tokenize(struct ust_emu_parser *p, char *buf)
 int ust_emu_command(struct ust_emu *emu, const char *line, char *out, size_t outlen,
 		    uint64_t now)
 {
-	struct ust_emu_parser p = { .msg = out, .msglen = outlen, .now = now };
+	struct ust_emu_parser p = { .msg = out, .msglen = outlen, .now = now,
+				    .loaded = emu ? emu->loaded : NULL };
 	if (out && outlen)
 		out[0] = '\0';
 	if (!emu || !line)
@@ -824,9 +893,33 @@ static char *current_config(const struct ust_emu *emu)
 	return NULL;
 }
 
+/* The profiles and traces emu holds now, under the paths "show" prints for them. */
+static int loaded_current(const struct ust_emu *emu, struct ust_emu_loaded **list)
+{
+	for (const struct ust_emu_pipe *pipe = emu->pipes; pipe; pipe = pipe->next) {
+		const struct ust_emu_link_cfg *l = &pipe->link;
+		if (l->profile && !loaded_find(list, false, l->profile_path) &&
+		    loaded_add(list, l->profile_path, l->profile, NULL))
+			return -ENOMEM;
+		if (l->jitter_table && !loaded_find(list, false, l->jitter_path) &&
+		    loaded_add(list, l->jitter_path, l->jitter_table, NULL))
+			return -ENOMEM;
+		if (l->trace && !loaded_find(list, true, l->trace_path) &&
+		    loaded_add(list, l->trace_path, NULL, l->trace))
+			return -ENOMEM;
+	}
+	return 0;
+}
+
 /*
  * All or nothing: the text is first rehearsed on a scratch instance that holds the current
  * configuration; only if every line is accepted there is it applied to emu.
+ *
+ * The scratch copy is rebuilt from "show" with the profiles and traces emu already holds
+ * (not the files, which may have changed or gone). Files the text names are read once, in
+ * the rehearsal, and the real pass takes the same data from memory: every line that can
+ * fail on content or on the file system fails in the rehearsal. Only running out of memory
+ * in the real pass can still stop it part way (the lines before stay applied).
  */
 int ust_emu_configure(struct ust_emu *emu, const char *text, char *out, size_t outlen,
 		      uint64_t now)
@@ -834,6 +927,7 @@ int ust_emu_configure(struct ust_emu *emu, const char *text, char *out, size_t o
 	struct ust_emu_config cfg = { .now = now, .granularity_ns = emu->wheel.granularity,
 				      .seed = emu->seed, .pool = { emu->pool[0], emu->pool[1] } };
 	struct ust_emu *scratch;
+	struct ust_emu_loaded *current_files = NULL, *new_files = NULL;
 	int err = ust_emu_create(&scratch, &cfg);
 	if (err) {
 		if (out && outlen)
@@ -841,22 +935,33 @@ int ust_emu_configure(struct ust_emu *emu, const char *text, char *out, size_t o
 		return err;
 	}
 	char *current = current_config(emu);
-	if (!current) {
+	if (!current || loaded_current(emu, &current_files)) {
 		err = -ENOMEM;
 		if (out && outlen)
 			snprintf(out, outlen, "cannot check the configuration: %s", strerror(ENOMEM));
-	} else if (apply_lines(scratch, current, NULL, 0, now) != 0) {
-		err = -EIO;
-		if (out && outlen)
-			snprintf(out, outlen, "cannot check the configuration: the current one does not re-apply");
 	} else {
-		err = apply_lines(scratch, text, out, outlen, now);
+		scratch->loaded = &current_files;
+		if (apply_lines(scratch, current, NULL, 0, now) != 0) {
+			err = -EIO;
+			if (out && outlen)
+				snprintf(out, outlen,
+					 "cannot check the configuration: the current one does not re-apply");
+		} else {
+			scratch->loaded = &new_files;
+			err = apply_lines(scratch, text, out, outlen, now);
+		}
+		scratch->loaded = NULL;
 	}
 	free(current);
 	ust_emu_destroy(scratch);
-	if (err)
-		return err;
-	return apply_lines(emu, text, out, outlen, now);
+	loaded_free(current_files);
+	if (!err) {
+		emu->loaded = &new_files;
+		err = apply_lines(emu, text, out, outlen, now);
+		emu->loaded = NULL;
+	}
+	loaded_free(new_files);
+	return err;
 }
 
 int ust_emu_configure_file(struct ust_emu *emu, const char *path, char *out, size_t outlen,

@@ -24,6 +24,7 @@ struct ust_emu_parser {
 	char *msg;
 	size_t msglen;
 	uint64_t now;
+	struct ust_emu_loaded **loaded;	/* files in memory (ust_emu_configure), or NULL */
 };
 
 /* Write "CTX: MESSAGE" into the caller's buffer; returns -EINVAL. */

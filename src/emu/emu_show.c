@@ -187,7 +187,7 @@ static void put_pipe(struct sbuf *b, const struct ust_emu_pipe *pipe)
 	put_fs(b, &pipe->fs_default->cfg, false);
 	if (s->alg != &ust__emu_sched_fifo)
 		put(b, " type %s", s->alg->name);
-	if (s->alg == &ust__emu_sched_drr && s->quantum != UST_EMU_DRR_QUANTUM_DEFAULT)
+	if (s->quantum != UST_EMU_DRR_QUANTUM_DEFAULT)	/* kept, even if only drr uses it */
 		put(b, " quantum %u", s->quantum);
 	put_mask(b, &s->mask);
 	put(b, "\n");

@@ -154,7 +154,26 @@ int ust__emu_parse_time(const char *word, const char *unit, uint64_t *ns, bool *
 	return 0;
 }
 
-/* "50" (slots) or "100KBytes", "1500B", "1MB" (bytes). */
+/* Multiplier of a byte unit ("B", "Bytes", "KBytes", "KB", "MBytes", "GB"...), or 0. */
+static uint64_t size_unit(const char *u)
+{
+	uint64_t mult = 1;
+	if (*u == 'k' || *u == 'K')
+		mult = 1024, u++;
+	else if (*u == 'M')
+		mult = 1024 * 1024, u++;
+	else if (*u == 'G')
+		mult = 1024ull * 1024 * 1024, u++;
+	if (strcasecmp(u, "bytes") && strcasecmp(u, "byte") && strcmp(u, "B"))
+		return 0;
+	return mult;
+}
+
+/*
+ * "50" (slots) or "100KBytes", "1500B", "1MB", "100 KBytes" (bytes). The next word is a
+ * unit only when it is a whole byte unit: "queue 50 bw 10Mbit/s", "queue 50 burst 15KBytes"
+ * and "queue 50 buckets 64" are a slot count followed by another option.
+ */
 int ust__emu_parse_size(const char *word, const char *unit, uint64_t *value, bool *bytes,
 			bool *used_unit)
 {
@@ -164,30 +183,22 @@ int ust__emu_parse_size(const char *word, const char *unit, uint64_t *value, boo
 	*used_unit = false;
 	if (!word || !read_decimal(word, &mant, &scale, &end))
 		return -EINVAL;
-	const char *u = end;
-	if (!*u && unit && (unit[0] == 'K' || unit[0] == 'k' || unit[0] == 'M' || unit[0] == 'B' ||
-			    unit[0] == 'b' || unit[0] == 'G')) {
-		u = unit;
-	}
 	uint64_t mult = 1;
-	*bytes = false;
-	if (*u) {
-		const char *q = u;
-		if (*q == 'k' || *q == 'K')
-			mult = 1024, q++;
-		else if (*q == 'M')
-			mult = 1024 * 1024, q++;
-		else if (*q == 'G')
-			mult = 1024ull * 1024 * 1024, q++;
-		if (strcasecmp(q, "bytes") && strcasecmp(q, "byte") && strcmp(q, "B"))
+	bool in_bytes = false, took = false;
+	if (*end) {
+		mult = size_unit(end);
+		if (!mult)
 			return -EINVAL;
-		*bytes = true;
-		if (u == unit)
-			*used_unit = true;
+		in_bytes = true;
+	} else if (unit && size_unit(unit)) {
+		mult = size_unit(unit);
+		in_bytes = took = true;
 	}
 	if (!scale_value(mant, scale, mult, &v))
 		return -EINVAL;
 	*value = v;
+	*bytes = in_bytes;
+	*used_unit = took;
 	return 0;
 }
 

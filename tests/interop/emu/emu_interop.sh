@@ -3,7 +3,8 @@
 #   ns A (10.77.0.1) -- veth -- [ns E: ustack-emu afpacket:e0 <-> afpacket:e1] -- veth -- ns B (10.77.0.2)
 # Checks: ping across a 20 ms + 20 ms path shows ~40 ms RTT; iperf3 (Linux TCP) through a
 # 100 Mbit/s pipe gets within 5% of 100 Mbit/s; a control-socket command changes the pipe at
-# run time (bandwidth drops to 10 Mbit/s) and a bad command is refused naming the word.
+# run time (bandwidth drops to 10 Mbit/s) and a bad command is refused naming the word;
+# queue, sched and delete commands over the socket show up in (and vanish from) "show".
 # Everything lives in namespaces this script creates and deletes (also on failure).
 set -euo pipefail
 EMU=${1:?usage: emu_interop.sh PATH/TO/ustack-emu}
@@ -97,6 +98,29 @@ echo "iperf3 after 'pipe 1 config bw 10Mbit/s': $bps bit/s"
 awk -v b="$bps" 'BEGIN { exit !(b >= 7e6 && b <= 10.5e6) }' || fail "got $bps bit/s after reconfiguring to 10 Mbit/s"
 wait "$srv_pid" 2>/dev/null || true
 srv_pid=""
+
+# --- queue, sched and delete over the control socket ---
+ctl_ok() { "$EMU" --control "$ctl" --cmd "$1" >/dev/null || fail "control refused '$1'"; }
+ctl_ok 'sched 3 config type drr quantum 3000'
+ctl_ok 'pipe 3 config bw 50Mbit/s delay 1ms'
+ctl_ok 'queue 7 config pipe 3 weight 5 queue 40'
+ctl_ok 'add 50 queue 7 udp from any to any 9999 out'
+show=$("$EMU" --control "$ctl" --cmd 'show')
+grep -q '^pipe 3 config bw 50Mbit/s delay 1ms .*type drr quantum 3000' <<<"$show" || fail "show lacks sched 3 (drr): $show"
+grep -q '^queue 7 config pipe 3 queue 40 weight 5' <<<"$show" || fail "show lacks queue 7: $show"
+grep -q '^add 00050 queue 7 udp' <<<"$show" || fail "show lacks rule 50: $show"
+if msg=$("$EMU" --control "$ctl" --cmd 'queue 8 config weight 2' 2>&1); then fail "queue without pipe accepted"; fi
+echo "$msg" | grep -q "'pipe'" || fail "refusal does not name 'pipe': $msg"
+ctl_ok 'delete 50'
+if msg=$("$EMU" --control "$ctl" --cmd 'delete 50' 2>&1); then fail "deleting a missing rule accepted"; fi
+echo "$msg" | grep -q "50" || fail "refusal does not name the rule: $msg"
+ctl_ok 'queue 7 delete'
+ctl_ok 'sched 3 delete'
+show=$("$EMU" --control "$ctl" --cmd 'show')
+grep -qE '^(add 00050|queue 7 |pipe 3 )' <<<"$show" && fail "delete left objects behind: $show"
+# traffic still flows through what is left
+ip netns exec "$A" ping -c 1 -W 3 10.77.0.2 >/dev/null || fail "no connectivity after the deletes"
+echo "ok: queue, sched and delete through the control socket"
 
 # --- clean stop ---
 kill -TERM "$emu_pid"

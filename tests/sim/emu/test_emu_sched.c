@@ -240,6 +240,8 @@ static void test_emu_paper_per_subnet_shaper(void **state)
 	struct ust_pool *pool = t_pool(4096);
 	struct ust_emu *emu = t_emu(pool, 1, GRAN);
 	t_cmd(emu, "ipfw pipe 5 config sched qfq mask src-ip 0xffffffff00 bw 1 Mbit/s");
+	/* the paper's lines plus "queue 2000" (docs/EMU.md says why): the whole load is
+	 * offered at time 0 and must fit in the queues */
 	t_cmd(emu, "ipfw queue 1 config pipe 5 weight 10 mask src-ip 0xffffffff queue 2000");
 	t_cmd(emu, "ipfw queue 2 config pipe 5 weight 4 mask src-ip 0xffffffff queue 2000");
 	t_cmd(emu, "ipfw add 100 queue 1 in dst-port 22,53");

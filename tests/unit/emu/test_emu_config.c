@@ -178,6 +178,9 @@ static void test_emu_config_show_round_trip(void **state)
 	accepted(f->emu, "pipe 1 config bw 1500Kbit/s delay 250us queue 20KBytes plr 0.25 type drr quantum 3000 mask src-ip 0xffffff00");
 	accepted(f->emu, "queue 4 config pipe 1 weight 7 priority 2 queue 30 red 0.5/5/10/0.25");
 	accepted(f->emu, "add 10 prob 0.5 queue 4 tcp from 10.1.0.0/16 22,1000-2000 to not 10.2.3.4 out");
+	/* non-default buckets and flows: show prints "queue 50 buckets 64", which must re-apply */
+	accepted(f->emu, "pipe 2 config bw 10Mbit/s queue 50 flows 100 buckets 64 burst 3000Bytes");
+	accepted(f->emu, "queue 5 config pipe 2 queue 40 buckets 8");
 	char a[4096], b[4096];
 	assert_int_equal(ust_emu_command(f->emu, "show", a, sizeof(a), 0), 0);
 	/* replay every non-comment line of show into a fresh instance: same show */
@@ -193,7 +196,83 @@ static void test_emu_config_show_round_trip(void **state)
 	*strstr(a, "# counters:") = '\0';
 	*strstr(b, "# counters:") = '\0';
 	assert_string_equal(a, b);
+	assert_non_null(strstr(a, "buckets 64"));
+	assert_non_null(strstr(a, "buckets 8"));
 	ust_emu_destroy(e2);
+	/* and ust_emu_configure, which replays show on a scratch instance, keeps working */
+	char msg[256];
+	assert_int_equal(ust_emu_configure(f->emu, "pipe 3 config bw 1Mbit/s\n", msg, sizeof(msg), 0), 0);
+	assert_int_equal(ust_emu_configure(f->emu, "pipe 4 config bw 1Mbit/s\n", msg, sizeof(msg), 0), 0);
+	assert_non_null(ust__emu_pipe_find(f->emu, 4));
+}
+
+/*
+ * A slot count after "queue" is followed by another option whose name starts like a unit
+ * letter (b, B, K, M, G): the option is not eaten as a unit. Separate unit words still work.
+ */
+static void test_emu_config_queue_then_option(void **state)
+{
+	struct fixture *f = *state;
+	const struct ust_emu_pipe *p;
+	accepted(f->emu, "pipe 1 config queue 50 bw 10Mbit/s");
+	p = ust__emu_pipe_find(f->emu, 1);
+	assert_int_equal(p->fs_default->cfg.qlimit_slots, 50);
+	assert_int_equal(p->fs_default->cfg.qlimit_bytes, 0);
+	assert_int_equal(p->link.bw_bps, 10000000);
+	accepted(f->emu, "pipe 2 config queue 50 burst 15KBytes");
+	p = ust__emu_pipe_find(f->emu, 2);
+	assert_int_equal(p->fs_default->cfg.qlimit_slots, 50);
+	assert_int_equal(p->link.burst_bytes, 15 * 1024);
+	accepted(f->emu, "pipe 3 config queue 50 buckets 64 bandwidth 1Mbit/s");
+	p = ust__emu_pipe_find(f->emu, 3);
+	assert_int_equal(p->fs_default->cfg.qlimit_slots, 50);
+	assert_int_equal(p->fs_default->cfg.buckets, 64);
+	assert_int_equal(p->link.bw_bps, 1000000);
+	accepted(f->emu, "pipe 4 config queue 50 Bytes");	/* "50 Bytes": a unit word */
+	assert_int_equal(ust__emu_pipe_find(f->emu, 4)->fs_default->cfg.qlimit_bytes, 50);
+	accepted(f->emu, "pipe 5 config queue 100 KBytes bw 1Mbit/s");
+	p = ust__emu_pipe_find(f->emu, 5);
+	assert_int_equal(p->fs_default->cfg.qlimit_bytes, 100 * 1024);
+	assert_int_equal(p->link.bw_bps, 1000000);
+	accepted(f->emu, "pipe 6 config queue 2MBytes burst 1500 B");
+	p = ust__emu_pipe_find(f->emu, 6);
+	assert_int_equal(p->fs_default->cfg.qlimit_bytes, 2 * 1024 * 1024);
+	assert_int_equal(p->link.burst_bytes, 1500);
+	accepted(f->emu, "pipe 7 config queue 1500B burst 15 KB");
+	p = ust__emu_pipe_find(f->emu, 7);
+	assert_int_equal(p->fs_default->cfg.qlimit_bytes, 1500);
+	assert_int_equal(p->link.burst_bytes, 15 * 1024);
+	accepted(f->emu, "queue 1 config pipe 1 queue 30 buckets 16 weight 3");
+	const struct ust_emu_flowset *fs = ust__emu_flowset_find(f->emu, 1);
+	assert_int_equal(fs->cfg.qlimit_slots, 30);
+	assert_int_equal(fs->cfg.buckets, 16);
+	assert_int_equal(fs->cfg.weight, 3);
+	/* a word that only starts like a unit is still refused where a unit is required */
+	refused(f->emu, "pipe 8 config queue 50 Bogus", "Bogus");
+	refused(f->emu, "pipe 8 config queue 50Kbits", "50Kbits");
+}
+
+/* "quantum" on an existing pipe without "type" applies to the scheduler it keeps. */
+static void test_emu_config_quantum_kept_type(void **state)
+{
+	struct fixture *f = *state;
+	accepted(f->emu, "pipe 1 config bw 1Mbit/s type drr");
+	accepted(f->emu, "pipe 1 config bw 1Mbit/s quantum 3000");
+	const struct ust_emu_pipe *p = ust__emu_pipe_find(f->emu, 1);
+	assert_ptr_equal(p->sched.alg, &ust__emu_sched_drr);
+	assert_int_equal(p->sched.quantum, 3000);
+	/* without quantum the line keeps it, as it keeps the type */
+	accepted(f->emu, "pipe 1 config bw 2Mbit/s");
+	assert_int_equal(ust__emu_pipe_find(f->emu, 1)->sched.quantum, 3000);
+	accepted(f->emu, "sched 2 config type drr");
+	accepted(f->emu, "pipe 2 config bw 1Mbit/s quantum 1514");
+	assert_int_equal(ust__emu_pipe_find(f->emu, 2)->sched.quantum, 1514);
+	accepted(f->emu, "sched 2 config type drr quantum 5000");
+	assert_int_equal(ust__emu_pipe_find(f->emu, 2)->sched.quantum, 5000);
+	char out[4096];
+	assert_int_equal(ust_emu_command(f->emu, "show", out, sizeof(out), 0), 0);
+	assert_non_null(strstr(out, "type drr quantum 3000"));
+	assert_non_null(strstr(out, "type drr quantum 5000"));
 }
 
 /* "show" output without its last line (counters: refusals are counted, by design). */
@@ -244,6 +323,43 @@ static void test_emu_config_files(void **state)
 				 "add 300 pipe 9 ip from any to any\nqueue 1 config pipe 1 weight 0\n",
 				 msg, sizeof(msg), 0), -EINVAL);
 	assert_non_null(strstr(msg, "line 4:"));
+	show_config(f->emu, after, sizeof(after));
+	assert_string_equal(before, after);
+
+	/*
+	 * The profile and trace files are deleted after loading: later configures still work
+	 * (the scratch replay uses the data in memory), a failing one still changes nothing.
+	 */
+	unlink(prof);
+	unlink(trace);
+	assert_int_equal(ust_emu_configure(f->emu, "pipe 3 config bw 3Mbit/s\n", msg, sizeof(msg), 0), 0);
+	show_config(f->emu, before, sizeof(before));
+	assert_non_null(strstr(before, "pipe 3 config bw 3Mbit/s"));
+	assert_non_null(strstr(before, " profile "));
+	assert_non_null(strstr(before, " trace "));
+	assert_int_equal(ust_emu_configure(f->emu, "pipe 3 config bw 4Mbit/s\npipe 1 config bw slow\n",
+				 msg, sizeof(msg), 0), -EINVAL);
+	assert_non_null(strstr(msg, "line 2:"));
+	show_config(f->emu, after, sizeof(after));
+	assert_string_equal(before, after);
+	assert_int_equal(ust_emu_configure(f->emu, "pipe 3 config bw 5Mbit/s\n", msg, sizeof(msg), 0), 0);
+	/* a file the text names is read once: both lines get the data the rehearsal checked */
+	char prof2[160];
+	snprintf(prof2, sizeof(prof2), "%s/profile2", dir);
+	fp = fopen(prof2, "w");
+	fprintf(fp, "name j\nsamples 10\nprob delay\n0.0 1\n1.0 2\n");
+	fclose(fp);
+	char text[512];
+	snprintf(text, sizeof(text), "pipe 6 config profile %s\npipe 7 config jitter-table %s\n", prof2, prof2);
+	assert_int_equal(ust_emu_configure(f->emu, text, msg, sizeof(msg), 0), 0);
+	assert_ptr_equal(ust__emu_pipe_find(f->emu, 6)->link.profile,
+			 ust__emu_pipe_find(f->emu, 7)->link.jitter_table);
+	unlink(prof2);
+	/* a text naming a missing file is refused whole */
+	show_config(f->emu, before, sizeof(before));
+	snprintf(text, sizeof(text), "pipe 8 config bw 1Mbit/s\npipe 9 config profile %s\n", prof2);
+	assert_int_equal(ust_emu_configure(f->emu, text, msg, sizeof(msg), 0), -EINVAL);
+	assert_non_null(strstr(msg, "line 2:"));
 	show_config(f->emu, after, sizeof(after));
 	assert_string_equal(before, after);
 
@@ -312,6 +428,8 @@ int main(void)
 		cmocka_unit_test_setup_teardown(test_emu_config_documented_forms, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_emu_config_refuses_naming_word, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_emu_config_show_round_trip, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_emu_config_queue_then_option, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_emu_config_quantum_kept_type, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_emu_config_files, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_emu_config_docs_examples, setup, teardown),
 	};
