@@ -44,6 +44,10 @@ enum {
 #define STREAMS_MAX 128
 #define READ_CHUNK (128u * 1024u)
 #define EVENTS_MAX 64
+/* Client, before TEST_END: how long the streams may go without any of their unacknowledged
+ * data being acknowledged before the peer is given up on, and how often they are checked. */
+#define DRAIN_STALL_S 10.0
+#define DRAIN_POLL_MS 5
 
 struct bytebuf {
 	uint8_t *data;
@@ -87,7 +91,10 @@ struct session {
 	int nstreams;
 	bool creating;		/* client: opening streams */
 	bool running;
-	bool ended;		/* TEST_END sent (client) or received (server) */
+	bool ended;		/* client: done writing; server: TEST_END received */
+	bool draining;		/* client: waiting for the written data to be acknowledged */
+	double drain_progress;	/* time the unacknowledged total last went down */
+	uint64_t drain_unacked;	/* segments unacknowledged at drain_progress */
 	bool done;
 	int error;
 	double start_time;
@@ -970,6 +977,70 @@ static void handle_event(struct session *s, const struct epoll_event *ev)
 		stream_receive(s, st);
 }
 
+/*
+ * Segments the sending streams still have unacknowledged (TCP_INFO tcpi_unacked), or -1 with
+ * s->error set if a stream can no longer tell (it was reset, say).
+ */
+static int64_t streams_unacked(struct session *s)
+{
+	uint64_t total = 0;
+
+	for (int i = 0; i < s->nstreams; i++) {
+		struct stream *st = &s->streams[i];
+		struct tcp_info info;
+		socklen_t len = sizeof(info);
+
+		if (!st->sender)
+			continue;
+		int err = pt_sockerror(s->t, st->sd);
+		memset(&info, 0, sizeof(info));
+		if (!err && pt_getsockopt(s->t, st->sd, IPPROTO_TCP, TCP_INFO, &info, &len) < 0)
+			err = errno;
+		if (!err && info.tcpi_state == TCP_CLOSE)
+			err = ECONNRESET;
+		if (err) {
+			fprintf(stderr, "ustack-perf: data connection ended before its data was "
+				"acknowledged: %s\n", strerror(err));
+			s->error = err;
+			return -1;
+		}
+		total += info.tcpi_unacked;
+	}
+	return (int64_t)total;
+}
+
+/*
+ * Client, the data all written: TEST_END makes the server stop counting, so it goes only once
+ * the streams' data is acknowledged. The kernel would go on draining a socket's buffer after
+ * iperf3 sends TEST_END; ustack sends only while this loop polls it, so the server would count
+ * short of -n. A peer that stops acknowledging for DRAIN_STALL_S fails the test.
+ *
+ * tcpi_unacked counts sent, unacknowledged segments; ustack's TCP_INFO has no count of bytes
+ * not yet sent (glibc's struct tcp_info has no tcpi_notsent_bytes), so while a zero window
+ * holds back the rest (with nothing in flight) this takes the data for delivered.
+ */
+static void client_drain(struct session *s, double now)
+{
+	int64_t unacked = local_is_sender(s) ? streams_unacked(s) : 0;
+
+	if (unacked < 0)
+		return;
+	if (unacked > 0) {
+		if ((uint64_t)unacked < s->drain_unacked) {
+			s->drain_unacked = (uint64_t)unacked;
+			s->drain_progress = now;
+		} else if (now - s->drain_progress >= DRAIN_STALL_S) {
+			fprintf(stderr, "ustack-perf: %lld segments still unacknowledged after %.0f s "
+				"without progress: giving up on the peer\n", (long long)unacked, DRAIN_STALL_S);
+			s->error = ETIMEDOUT;
+		}
+		return;
+	}
+	s->draining = false;
+	s->end_time = now;
+	ctl_send_state(s, IPERF_TEST_END);
+}
+
 static void session_tick(struct session *s)
 {
 	double now = perf_now();
@@ -986,13 +1057,20 @@ static void session_tick(struct session *s)
 		if (s->next_interval > 0 && now - s->interval_start > 0.05)
 			report_interval(s, now);
 		stop_sending(s);
-		ctl_send_state(s, IPERF_TEST_END);
+		s->draining = true;
+		s->drain_progress = now;
+		s->drain_unacked = UINT64_MAX;
 	}
+	if (s->draining)
+		client_drain(s, now);
 }
 
 static int session_timeout_ms(const struct session *s)
 {
 	double now = perf_now(), next = now + 0.1;
+
+	if (s->draining)
+		return DRAIN_POLL_MS;	/* ACKs raise no event on the streams: look again soon */
 
 	if (s->running && !s->ended) {
 		if (s->next_interval > 0 && s->next_interval < next)
@@ -1054,7 +1132,7 @@ static void session_reset(struct session *s)
 	buf_free(&s->ctl_out);
 	cJSON_Delete(s->remote_results);
 	s->remote_results = NULL;
-	s->creating = s->running = s->ended = s->done = false;
+	s->creating = s->running = s->ended = s->draining = s->done = false;
 	s->expect_cookie = s->expect_json = false;
 	s->error = 0;
 	if (s->json_out) {
