@@ -94,7 +94,7 @@ struct session {
 	bool ended;		/* client: done writing; server: TEST_END received */
 	bool draining;		/* client: waiting for the written data to be acknowledged */
 	double drain_progress;	/* time the unacknowledged total last went down */
-	uint64_t drain_unacked;	/* segments unacknowledged at drain_progress */
+	uint64_t drain_mark;	/* what was unacknowledged at drain_progress */
 	bool done;
 	int error;
 	double start_time;
@@ -818,6 +818,12 @@ static void server_control(struct session *s)
 		buf_consume(&s->ctl_in, 1);
 		switch (state) {
 		case IPERF_TEST_END:
+			/* The client's last data came before TEST_END, but this batch of events
+			 * may have put the control connection first: count what is there now,
+			 * the results go out next. */
+			for (int i = 0; i < s->nstreams; i++)
+				if (!s->streams[i].sender)
+					stream_receive(s, &s->streams[i]);
 			if (!s->ended)
 				stop_sending(s);
 			/* As iperf3's server does (it closes the data sockets here): the client's
@@ -978,13 +984,14 @@ static void handle_event(struct session *s, const struct epoll_event *ev)
 }
 
 /*
- * Segments the sending streams still have unacknowledged (TCP_INFO tcpi_unacked), or -1 with
- * s->error set if a stream can no longer tell (it was reset, say).
+ * Sending streams whose FIN is not acknowledged yet, with *unacked their unacknowledged
+ * segments (TCP_INFO tcpi_unacked); -1 with s->error set if a stream was reset.
  */
-static int64_t streams_unacked(struct session *s)
+static int streams_pending(struct session *s, uint64_t *unacked)
 {
-	uint64_t total = 0;
+	int pending = 0;
 
+	*unacked = 0;
 	for (int i = 0; i < s->nstreams; i++) {
 		struct stream *st = &s->streams[i];
 		struct tcp_info info;
@@ -1004,34 +1011,40 @@ static int64_t streams_unacked(struct session *s)
 			s->error = err;
 			return -1;
 		}
-		total += info.tcpi_unacked;
+		if (info.tcpi_state != TCP_FIN_WAIT2 && info.tcpi_state != TCP_TIME_WAIT)
+			pending++;
+		*unacked += info.tcpi_unacked;
 	}
-	return (int64_t)total;
+	return pending;
 }
 
 /*
  * Client, the data all written: TEST_END makes the server stop counting, so it goes only once
  * the streams' data is acknowledged. The kernel would go on draining a socket's buffer after
  * iperf3 sends TEST_END; ustack sends only while this loop polls it, so the server would count
- * short of -n. A peer that stops acknowledging for DRAIN_STALL_S fails the test.
- *
- * tcpi_unacked counts sent, unacknowledged segments; ustack's TCP_INFO has no count of bytes
- * not yet sent (glibc's struct tcp_info has no tcpi_notsent_bytes), so while a zero window
- * holds back the rest (with nothing in flight) this takes the data for delivered.
+ * short of -n. The streams were shut down (FIN after the data) when the writing stopped: a
+ * FIN acknowledged (FIN_WAIT_2) means all the data before it is. tcpi_unacked alone cannot
+ * tell: it counts only what was sent, not what still waits in the buffer (say behind a zero
+ * window). Linux iperf3 -s takes the early EOF: it reads 0 until TEST_END. A peer that makes
+ * no progress for DRAIN_STALL_S fails the test.
  */
 static void client_drain(struct session *s, double now)
 {
-	int64_t unacked = local_is_sender(s) ? streams_unacked(s) : 0;
+	uint64_t unacked = 0;
+	int pending = local_is_sender(s) ? streams_pending(s, &unacked) : 0;
 
-	if (unacked < 0)
+	if (pending < 0)
 		return;
-	if (unacked > 0) {
-		if ((uint64_t)unacked < s->drain_unacked) {
-			s->drain_unacked = (uint64_t)unacked;
+	if (pending > 0) {
+		uint64_t mark = unacked * STREAMS_MAX + (uint64_t)pending;
+
+		if (mark != s->drain_mark) {
+			s->drain_mark = mark;
 			s->drain_progress = now;
 		} else if (now - s->drain_progress >= DRAIN_STALL_S) {
-			fprintf(stderr, "ustack-perf: %lld segments still unacknowledged after %.0f s "
-				"without progress: giving up on the peer\n", (long long)unacked, DRAIN_STALL_S);
+			fprintf(stderr, "ustack-perf: data still unacknowledged (%d streams, %llu segments "
+				"in flight) after %.0f s without progress: giving up on the peer\n",
+				pending, (unsigned long long)unacked, DRAIN_STALL_S);
 			s->error = ETIMEDOUT;
 		}
 		return;
@@ -1057,9 +1070,12 @@ static void session_tick(struct session *s)
 		if (s->next_interval > 0 && now - s->interval_start > 0.05)
 			report_interval(s, now);
 		stop_sending(s);
+		for (int i = 0; i < s->nstreams; i++)
+			if (s->streams[i].sender)
+				pt_shutdown_write(s->t, s->streams[i].sd);
 		s->draining = true;
 		s->drain_progress = now;
-		s->drain_unacked = UINT64_MAX;
+		s->drain_mark = UINT64_MAX;
 	}
 	if (s->draining)
 		client_drain(s, now);
