@@ -48,6 +48,13 @@ enum {
  * data being acknowledged before the peer is given up on, and how often they are checked. */
 #define DRAIN_STALL_S 10.0
 #define DRAIN_POLL_MS 5
+/* Client, once its data is acknowledged: a peer's kernel acknowledges data when it reaches the
+ * socket buffer, not when the application reads it, and iperf3 -s stops counting when it takes
+ * TEST_END (even with data still unread in the same select round): give it this long to read. */
+#define PEER_READ_GRACE_S 0.2
+/* Server with -n: after TEST_END, how long to wait for the rest of the -n bytes (the control
+ * connection can overtake the tail of a data connection) while none of it arrives. */
+#define TAIL_STALL_S 2.0
 
 struct bytebuf {
 	uint8_t *data;
@@ -93,6 +100,10 @@ struct session {
 	bool running;
 	bool ended;		/* client: done writing; server: TEST_END received */
 	bool draining;		/* client: waiting for the written data to be acknowledged */
+	double settle_until;	/* client: data acknowledged; TEST_END goes at this time */
+	bool awaiting_tail;	/* server: TEST_END came before all -n bytes did */
+	double tail_progress;	/* server: time the received total last grew */
+	uint64_t tail_mark;	/* server: the received total at tail_progress */
 	double drain_progress;	/* time the unacknowledged total last went down */
 	uint64_t drain_mark;	/* what was unacknowledged at drain_progress */
 	bool done;
@@ -601,6 +612,45 @@ static void stop_sending(struct session *s)
 			pt_watch(s->t, s->streams[i].sd, EPOLLIN, 0);
 }
 
+/* Read whatever the receiving streams hold. */
+static void receive_all(struct session *s)
+{
+	for (int i = 0; i < s->nstreams; i++)
+		if (!s->streams[i].sender)
+			stream_receive(s, &s->streams[i]);
+}
+
+/* Server, the test over (TEST_END, and with -n its bytes in): stop, then exchange results. */
+static void server_end_test(struct session *s)
+{
+	if (!s->ended)
+		stop_sending(s);
+	/* As iperf3's server does (it closes the data sockets here): the client's reverse-mode
+	 * drain reads whole blocks with blocking reads, and only an EOF ends a block cut short;
+	 * without the FIN it hangs (TCP-BUGS.md B5). */
+	for (int i = 0; i < s->nstreams; i++)
+		if (s->streams[i].sender)
+			pt_shutdown_write(s->t, s->streams[i].sd);
+	ctl_send_state(s, IPERF_EXCHANGE_RESULTS);
+	s->expect_json = true;
+}
+
+/* Server after an early TEST_END: the results go once all -n bytes are in, or once none of
+ * the rest has come for TAIL_STALL_S (then the count is what it is, as with iperf3). */
+static void server_await_tail(struct session *s, double now)
+{
+	receive_all(s);
+	uint64_t got = bytes_sent(s);
+	if (got != s->tail_mark) {
+		s->tail_mark = got;
+		s->tail_progress = now;
+	}
+	if (got < s->bytes_target && now - s->tail_progress < TAIL_STALL_S)
+		return;
+	s->awaiting_tail = false;
+	server_end_test(s);
+}
+
 /* --- client ------------------------------------------------------------------------------ */
 
 static int client_open_stream(struct session *s)
@@ -819,21 +869,18 @@ static void server_control(struct session *s)
 		switch (state) {
 		case IPERF_TEST_END:
 			/* The client's last data came before TEST_END, but this batch of events
-			 * may have put the control connection first: count what is there now,
-			 * the results go out next. */
-			for (int i = 0; i < s->nstreams; i++)
-				if (!s->streams[i].sender)
-					stream_receive(s, &s->streams[i]);
-			if (!s->ended)
-				stop_sending(s);
-			/* As iperf3's server does (it closes the data sockets here): the client's
-			 * reverse-mode drain reads whole blocks with blocking reads, and only an EOF
-			 * ends a block cut short; without the FIN it hangs (TCP-BUGS.md B5). */
-			for (int i = 0; i < s->nstreams; i++)
-				if (s->streams[i].sender)
-					pt_shutdown_write(s->t, s->streams[i].sd);
-			ctl_send_state(s, IPERF_EXCHANGE_RESULTS);
-			s->expect_json = true;
+			 * may have put the control connection first: count what is there now. With
+			 * -n, the tail may still be on its way on a data connection: the results
+			 * wait for it (server_await_tail). */
+			receive_all(s);
+			if (s->bytes_target != 0 && !s->ended && bytes_sent(s) < s->bytes_target &&
+			    !s->streams[0].sender) {
+				s->awaiting_tail = true;
+				s->tail_progress = perf_now();
+				s->tail_mark = bytes_sent(s);
+				break;
+			}
+			server_end_test(s);
 			break;
 		case IPERF_DONE:
 			report_final(s);
@@ -1049,8 +1096,13 @@ static void client_drain(struct session *s, double now)
 		}
 		return;
 	}
+	if (s->settle_until == 0) {
+		s->end_time = now;
+		s->settle_until = now + PEER_READ_GRACE_S;
+	}
+	if (now < s->settle_until)
+		return;
 	s->draining = false;
-	s->end_time = now;
 	ctl_send_state(s, IPERF_TEST_END);
 }
 
@@ -1079,13 +1131,15 @@ static void session_tick(struct session *s)
 	}
 	if (s->draining)
 		client_drain(s, now);
+	if (s->awaiting_tail)
+		server_await_tail(s, now);
 }
 
 static int session_timeout_ms(const struct session *s)
 {
 	double now = perf_now(), next = now + 0.1;
 
-	if (s->draining)
+	if (s->draining || s->awaiting_tail)
 		return DRAIN_POLL_MS;	/* ACKs raise no event on the streams: look again soon */
 
 	if (s->running && !s->ended) {
@@ -1148,7 +1202,8 @@ static void session_reset(struct session *s)
 	buf_free(&s->ctl_out);
 	cJSON_Delete(s->remote_results);
 	s->remote_results = NULL;
-	s->creating = s->running = s->ended = s->draining = s->done = false;
+	s->creating = s->running = s->ended = s->draining = s->awaiting_tail = s->done = false;
+	s->settle_until = 0;
 	s->expect_cookie = s->expect_json = false;
 	s->error = 0;
 	if (s->json_out) {
