@@ -45,6 +45,8 @@ static void usage(FILE *f)
 	      "                 TCP_KEEPINTVL (seconds) and TCP_KEEPCNT\n"
 	      "  --reset        TCP: on EOF on stdin abort the connection (RST, SO_LINGER 0)\n"
 	      "  --echo         send everything received back to its sender (implies -d)\n"
+	      "TCP close waits up to 5 s for the peer to acknowledge all the data; if it\n"
+	      "does not, the data may not have arrived: error, exit 1.\n"
 	      "Signals: SIGINT/SIGTERM stop cleanly (exit 0).\n", f);
 	ust_tool_common_usage(f);
 }

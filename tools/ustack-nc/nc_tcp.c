@@ -6,6 +6,7 @@
  */
 #include <arpa/inet.h>
 #include <errno.h>
+#include <netinet/tcp.h>
 #include <string.h>
 
 #include "nc.h"
@@ -130,23 +131,66 @@ static void tcp_connected(struct nc *nc)
 	nc->last_activity = ust_now();
 }
 
+#define NC_LINGER_S 5
+
+/* TCP_INFO says the FIN (and so all the data before it) is not acknowledged yet. */
+static bool tcp_fin_pending(struct ust_stack *st, int sd)
+{
+	struct tcp_info ti;
+	socklen_t len = sizeof(ti);
+
+	if (ust_getsockopt(st, sd, IPPROTO_TCP, TCP_INFO, &ti, &len) < 0)
+		return false;
+	switch (ti.tcpi_state) {
+	case TCP_SYN_RECV:
+	case TCP_ESTABLISHED:
+	case TCP_CLOSE_WAIT:
+	case TCP_FIN_WAIT1:
+	case TCP_CLOSING:
+	case TCP_LAST_ACK:
+		return true;
+	default:
+		return false;
+	}
+}
+
 /*
- * Close a connection gracefully: FIN after the queued data. As a blocking socket with
- * SO_LINGER, close waits (running the stack) until the data is acknowledged or 5 s pass,
- * so destroying the stack right after cannot cut off the tail of the stream.
+ * Close a connection gracefully: FIN after the queued data, then run the stack until the FIN
+ * is acknowledged or NC_LINGER_S pass, so destroying the stack right after cannot cut off the
+ * tail of the stream. The wait is done here rather than by ust_close with SO_LINGER, because
+ * ust_close returns 0 whether or not its linger ran out (as Linux's close does): when the
+ * time runs out with data unacknowledged, it may not have been delivered, and that fails the
+ * program.
  */
 static void tcp_close_data_socket(struct nc *nc)
 {
 	struct ust_stack *st = nc->tool.stack;
-	struct linger lg = { .l_onoff = 1, .l_linger = 5 };
 
 	if (nc->sd < 0)
 		return;
-	if (nc->connected && !nc->shut_wr)
-		ust_shutdown(st, nc->sd, SHUT_WR);
-	ust_setsockopt(st, nc->sd, SOL_SOCKET, SO_LINGER, &lg, sizeof(lg));
-	ust_set_blocking(st, nc->sd, true);
-	ust_close(st, nc->sd);
+	if (nc->connected) {
+		if (!nc->shut_wr)
+			ust_shutdown(st, nc->sd, SHUT_WR);
+		uint64_t deadline = ust_now() + (uint64_t)NC_LINGER_S * 1000000000ull;
+		bool pending;
+
+		while ((pending = tcp_fin_pending(st, nc->sd)) && ust_now() < deadline) {
+			int ms = (int)((deadline - ust_now() + 999999ull) / 1000000ull);
+
+			if (ust_stack_run_once(st, ms) < 0)
+				break;
+		}
+		if (pending) {
+			char a[INET_ADDRSTRLEN];
+
+			inet_ntop(AF_INET, &nc->peer.sin_addr, a, sizeof(a));
+			ust_tool_error(&nc->tool, "close: %s port %u did not acknowledge the data within "
+				       "%d s: it may not have been delivered", a,
+				       (unsigned)ntohs(nc->peer.sin_port), NC_LINGER_S);
+			nc->failed = true;	/* with -k, the next connection is still served */
+		}
+	}
+	ust_close(st, nc->sd);	/* no SO_LINGER: what is left goes on in the background */
 	nc->sd = -1;
 	nc->shut_wr = false;
 }

@@ -44,6 +44,17 @@ enum {
 #define STREAMS_MAX 128
 #define READ_CHUNK (128u * 1024u)
 #define EVENTS_MAX 64
+/* Client, before TEST_END: how long the streams may go without any of their unacknowledged
+ * data being acknowledged before the peer is given up on, and how often they are checked. */
+#define DRAIN_STALL_S 10.0
+#define DRAIN_POLL_MS 5
+/* Client, once its data is acknowledged: a peer's kernel acknowledges data when it reaches the
+ * socket buffer, not when the application reads it, and iperf3 -s stops counting when it takes
+ * TEST_END (even with data still unread in the same select round): give it this long to read. */
+#define PEER_READ_GRACE_S 0.2
+/* Server with -n: after TEST_END, how long to wait for the rest of the -n bytes (the control
+ * connection can overtake the tail of a data connection) while none of it arrives. */
+#define TAIL_STALL_S 2.0
 
 struct bytebuf {
 	uint8_t *data;
@@ -87,7 +98,14 @@ struct session {
 	int nstreams;
 	bool creating;		/* client: opening streams */
 	bool running;
-	bool ended;		/* TEST_END sent (client) or received (server) */
+	bool ended;		/* client: done writing; server: TEST_END received */
+	bool draining;		/* client: waiting for the written data to be acknowledged */
+	double settle_until;	/* client: data acknowledged; TEST_END goes at this time */
+	bool awaiting_tail;	/* server: TEST_END came before all -n bytes did */
+	double tail_progress;	/* server: time the received total last grew */
+	uint64_t tail_mark;	/* server: the received total at tail_progress */
+	double drain_progress;	/* time the unacknowledged total last went down */
+	uint64_t drain_mark;	/* what was unacknowledged at drain_progress */
 	bool done;
 	int error;
 	double start_time;
@@ -594,6 +612,45 @@ static void stop_sending(struct session *s)
 			pt_watch(s->t, s->streams[i].sd, EPOLLIN, 0);
 }
 
+/* Read whatever the receiving streams hold. */
+static void receive_all(struct session *s)
+{
+	for (int i = 0; i < s->nstreams; i++)
+		if (!s->streams[i].sender)
+			stream_receive(s, &s->streams[i]);
+}
+
+/* Server, the test over (TEST_END, and with -n its bytes in): stop, then exchange results. */
+static void server_end_test(struct session *s)
+{
+	if (!s->ended)
+		stop_sending(s);
+	/* As iperf3's server does (it closes the data sockets here): the client's reverse-mode
+	 * drain reads whole blocks with blocking reads, and only an EOF ends a block cut short;
+	 * without the FIN it hangs (TCP-BUGS.md B5). */
+	for (int i = 0; i < s->nstreams; i++)
+		if (s->streams[i].sender)
+			pt_shutdown_write(s->t, s->streams[i].sd);
+	ctl_send_state(s, IPERF_EXCHANGE_RESULTS);
+	s->expect_json = true;
+}
+
+/* Server after an early TEST_END: the results go once all -n bytes are in, or once none of
+ * the rest has come for TAIL_STALL_S (then the count is what it is, as with iperf3). */
+static void server_await_tail(struct session *s, double now)
+{
+	receive_all(s);
+	uint64_t got = bytes_sent(s);
+	if (got != s->tail_mark) {
+		s->tail_mark = got;
+		s->tail_progress = now;
+	}
+	if (got < s->bytes_target && now - s->tail_progress < TAIL_STALL_S)
+		return;
+	s->awaiting_tail = false;
+	server_end_test(s);
+}
+
 /* --- client ------------------------------------------------------------------------------ */
 
 static int client_open_stream(struct session *s)
@@ -811,16 +868,19 @@ static void server_control(struct session *s)
 		buf_consume(&s->ctl_in, 1);
 		switch (state) {
 		case IPERF_TEST_END:
-			if (!s->ended)
-				stop_sending(s);
-			/* As iperf3's server does (it closes the data sockets here): the client's
-			 * reverse-mode drain reads whole blocks with blocking reads, and only an EOF
-			 * ends a block cut short; without the FIN it hangs (TCP-BUGS.md B5). */
-			for (int i = 0; i < s->nstreams; i++)
-				if (s->streams[i].sender)
-					pt_shutdown_write(s->t, s->streams[i].sd);
-			ctl_send_state(s, IPERF_EXCHANGE_RESULTS);
-			s->expect_json = true;
+			/* The client's last data came before TEST_END, but this batch of events
+			 * may have put the control connection first: count what is there now. With
+			 * -n, the tail may still be on its way on a data connection: the results
+			 * wait for it (server_await_tail). */
+			receive_all(s);
+			if (s->bytes_target != 0 && !s->ended && bytes_sent(s) < s->bytes_target &&
+			    !s->streams[0].sender) {
+				s->awaiting_tail = true;
+				s->tail_progress = perf_now();
+				s->tail_mark = bytes_sent(s);
+				break;
+			}
+			server_end_test(s);
 			break;
 		case IPERF_DONE:
 			report_final(s);
@@ -970,6 +1030,82 @@ static void handle_event(struct session *s, const struct epoll_event *ev)
 		stream_receive(s, st);
 }
 
+/*
+ * Sending streams whose FIN is not acknowledged yet, with *unacked their unacknowledged
+ * segments (TCP_INFO tcpi_unacked); -1 with s->error set if a stream was reset.
+ */
+static int streams_pending(struct session *s, uint64_t *unacked)
+{
+	int pending = 0;
+
+	*unacked = 0;
+	for (int i = 0; i < s->nstreams; i++) {
+		struct stream *st = &s->streams[i];
+		struct tcp_info info;
+		socklen_t len = sizeof(info);
+
+		if (!st->sender)
+			continue;
+		int err = pt_sockerror(s->t, st->sd);
+		memset(&info, 0, sizeof(info));
+		if (!err && pt_getsockopt(s->t, st->sd, IPPROTO_TCP, TCP_INFO, &info, &len) < 0)
+			err = errno;
+		if (!err && info.tcpi_state == TCP_CLOSE)
+			err = ECONNRESET;
+		if (err) {
+			fprintf(stderr, "ustack-perf: data connection ended before its data was "
+				"acknowledged: %s\n", strerror(err));
+			s->error = err;
+			return -1;
+		}
+		if (info.tcpi_state != TCP_FIN_WAIT2 && info.tcpi_state != TCP_TIME_WAIT)
+			pending++;
+		*unacked += info.tcpi_unacked;
+	}
+	return pending;
+}
+
+/*
+ * Client, the data all written: TEST_END makes the server stop counting, so it goes only once
+ * the streams' data is acknowledged. The kernel would go on draining a socket's buffer after
+ * iperf3 sends TEST_END; ustack sends only while this loop polls it, so the server would count
+ * short of -n. The streams were shut down (FIN after the data) when the writing stopped: a
+ * FIN acknowledged (FIN_WAIT_2) means all the data before it is. tcpi_unacked alone cannot
+ * tell: it counts only what was sent, not what still waits in the buffer (say behind a zero
+ * window). Linux iperf3 -s takes the early EOF: it reads 0 until TEST_END. A peer that makes
+ * no progress for DRAIN_STALL_S fails the test.
+ */
+static void client_drain(struct session *s, double now)
+{
+	uint64_t unacked = 0;
+	int pending = local_is_sender(s) ? streams_pending(s, &unacked) : 0;
+
+	if (pending < 0)
+		return;
+	if (pending > 0) {
+		uint64_t mark = unacked * STREAMS_MAX + (uint64_t)pending;
+
+		if (mark != s->drain_mark) {
+			s->drain_mark = mark;
+			s->drain_progress = now;
+		} else if (now - s->drain_progress >= DRAIN_STALL_S) {
+			fprintf(stderr, "ustack-perf: data still unacknowledged (%d streams, %llu segments "
+				"in flight) after %.0f s without progress: giving up on the peer\n",
+				pending, (unsigned long long)unacked, DRAIN_STALL_S);
+			s->error = ETIMEDOUT;
+		}
+		return;
+	}
+	if (s->settle_until == 0) {
+		s->end_time = now;
+		s->settle_until = now + PEER_READ_GRACE_S;
+	}
+	if (now < s->settle_until)
+		return;
+	s->draining = false;
+	ctl_send_state(s, IPERF_TEST_END);
+}
+
 static void session_tick(struct session *s)
 {
 	double now = perf_now();
@@ -986,13 +1122,25 @@ static void session_tick(struct session *s)
 		if (s->next_interval > 0 && now - s->interval_start > 0.05)
 			report_interval(s, now);
 		stop_sending(s);
-		ctl_send_state(s, IPERF_TEST_END);
+		for (int i = 0; i < s->nstreams; i++)
+			if (s->streams[i].sender)
+				pt_shutdown_write(s->t, s->streams[i].sd);
+		s->draining = true;
+		s->drain_progress = now;
+		s->drain_mark = UINT64_MAX;
 	}
+	if (s->draining)
+		client_drain(s, now);
+	if (s->awaiting_tail)
+		server_await_tail(s, now);
 }
 
 static int session_timeout_ms(const struct session *s)
 {
 	double now = perf_now(), next = now + 0.1;
+
+	if (s->draining || s->awaiting_tail)
+		return DRAIN_POLL_MS;	/* ACKs raise no event on the streams: look again soon */
 
 	if (s->running && !s->ended) {
 		if (s->next_interval > 0 && s->next_interval < next)
@@ -1054,7 +1202,8 @@ static void session_reset(struct session *s)
 	buf_free(&s->ctl_out);
 	cJSON_Delete(s->remote_results);
 	s->remote_results = NULL;
-	s->creating = s->running = s->ended = s->done = false;
+	s->creating = s->running = s->ended = s->draining = s->awaiting_tail = s->done = false;
+	s->settle_until = 0;
 	s->expect_cookie = s->expect_json = false;
 	s->error = 0;
 	if (s->json_out) {

@@ -12,6 +12,10 @@
 #              retransmits the FIN, so Linux nc still sees the end of the stream and exits 0
 #              (without the linger the exiting stack's RST was refused by Linux as out of
 #              window, RFC 5961, and Linux nc waited in FIN_WAIT_2 forever)
+#   linger:    ustack-nc sends 100 kB to a Linux listener, then quits (-q 1) and closes;
+#              nftables drops everything it sends but its SYN, so nothing is acknowledged:
+#              when the close's 5 s linger runs out, ustack-nc must say the data may not
+#              have been delivered and exit 1
 # The ustack side of each captures to a pcap file that must open cleanly in tshark.
 source "$(dirname "$0")/lib.sh"
 setup_link
@@ -105,6 +109,27 @@ same "$T/fin.in" "$T/fin.out" || fail "ustack-nc received other bytes"
 # Captured first: with pipefail, grep -q quitting at its match can fail the pipeline (SIGPIPE).
 rules=$(lx nft list ruleset)
 grep -q "packets 1 " <<<"$rules" || { echo "$rules"; fail "no FIN was dropped"; }
+lx nft flush ruleset
+
+note "linger: nothing ustack-nc sends after its SYN is acknowledged"
+lx nft add table inet tcpio && lx nft add chain inet tcpio input '{ type filter hook input priority 0; }' &&
+	lx nft add rule inet tcpio input ip saddr "$US_IP" tcp dport 9500 tcp flags \& syn != syn \
+		counter drop || fail "nft drop rule"
+NS_ERR="$T/lg.err" ns_bg "$NS_L" "$T/lg.out" "$PY" -c "
+import socket, time
+l = socket.socket(); l.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
+l.bind(('$LX_IP', 9500)); l.listen(1); time.sleep(15)"
+lpid=$NS_PID
+lx_wait_listen 9500 || fail "python listener did not start"
+mkdata "$T/lg.in" 100000
+NS_IN="$T/lg.in" us_bg lgnc "$NC" -v -q 1 --pcap "$T/linger.pcap" "$LX_IP" 9500
+lgpid=$US_PID
+wait_pid "$lgpid" 12
+rc=$?
+cat "$T/lgnc.err"
+[[ $rc == 1 ]] || fail "ustack-nc exit status $rc after an unacknowledged close, expected 1"
+grep -q "may not have been delivered" "$T/lgnc.err" || fail "no 'may not have been delivered'"
+kill "$lpid" 2>/dev/null
 lx nft flush ruleset
 for f in "$T"/*.pcap; do
 	note "capture $(basename "$f"): tshark -z expert"
