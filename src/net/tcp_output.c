@@ -390,6 +390,8 @@ void ust__tcp_output(struct ust_stack *st, struct ust__tcb *tcb)
 					break;
 				ust_tcp_sack_sent_seg(tcb->sb, &sg);
 				tp->c.sack_retransmits++;
+				if (sg.rule == UST_TCP_SACK_RULE_RELOST)
+					tp->c.lost_retransmits++;
 				continue;
 			}
 			new_allowed = sg.len;
