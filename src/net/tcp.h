@@ -44,6 +44,7 @@
 	X(tx_errors) X(tx_challenge_acks) X(tx_challenge_limited) X(tx_oow_acks_limited)                        \
 	X(syncookies_sent) X(syncookies_ok) X(syncookies_failed)                         \
 	X(retransmits) X(fast_retransmits) X(sack_retransmits) X(rto_timeouts)           \
+	X(lost_retransmits)                                                              \
 	X(zero_window_probes) X(keepalive_probes) X(keepalive_timeouts)                  \
 	X(rto_giveups) X(delayed_acks) X(tx_autocorked)                                  \
 	X(conn_active) X(conn_passive) X(conn_established) X(conn_reset_rx)              \

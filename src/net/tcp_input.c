@@ -176,11 +176,45 @@ static void limited_transmit(struct ust_stack *st, struct ust__tcb *tcb)
 		ust_tcp_sack_sent(tcb->sb, tcb->snd_max);
 }
 
+/*
+ * A duplicate acknowledgment (RFC 5681), or one that SACKs new data (RFC 6675 section 2,
+ * counted "regardless of its status as a cumulative acknowledgment", step 3): limited
+ * transmit, or loss recovery at DupThresh or once IsLost(HighACK + 1).
+ */
+static void dup_ack(struct ust_stack *st, struct ust__tcb *tcb, uint32_t ack)
+{
+	struct ust__tcp *tp = ust__tcp(st);
+	tp->c.rx_dup_acks++;
+	if (tcb->dupacks < 255)
+		tcb->dupacks++;
+	bool sack = tcb->flags & UST_TF_SACK;
+	bool lost = sack && tcb->sb && ust_tcp_sack_is_lost(tcb->sb, tcb->snd_una);
+	if (tcb->flags & UST_TF_INRECOVERY) {
+		if (!sack)
+			ust_tcp_cc_on_dupack(&tcb->cc);
+	} else if (tcb->dupacks < UST_TCP_CC_DUPTHRESH && !lost) {
+		limited_transmit(st, tcb);
+	} else if (!tcb->sb || ust_tcp_sack_may_enter_recovery(tcb->sb)) {
+		/* RFC 5681 FlightSize (SND.NXT - SND.UNA), which RFC 6675 (4.2) and RFC 9438
+		 * halve or scale: not pipe, which leaves out what was SACKed and what is
+		 * deemed lost, and made ssthresh several segments too small */
+		uint32_t flight = tcb->snd_max - tcb->snd_una;
+		if (ust_tcp_cc_enter_recovery(&tcb->cc, ack, tcb->snd_max, flight, st->now)) {
+			tcb->flags |= UST_TF_INRECOVERY;
+			tp->c.fast_retransmits++;
+			struct ust_tcp_sack_seg first;
+			if (tcb->sb && ust_tcp_sack_enter_recovery(tcb->sb, &first))
+				ust__tcp_send_range(st, tcb, first.seq, first.len);
+			else
+				retransmit_head(st, tcb);
+		}
+	}
+}
+
 /* The ACK field of an acceptable segment (RFC 9293 3.10.7.4 fifth check). */
 static void process_ack(struct ust_stack *st, struct ust__tcb *tcb, const struct ust_tcp_repr *seg, uint32_t dlen,
 			bool fin)
 {
-	struct ust__tcp *tp = ust__tcp(st);
 	uint32_t ack = seg->ack;
 	uint32_t new_wnd = (uint32_t)seg->window << tcb->snd_wscale;
 	uint32_t newly_sacked = sack_input(tcb, seg);
@@ -220,6 +254,12 @@ static void process_ack(struct ust_stack *st, struct ust__tcb *tcb, const struct
 			tcb->dupacks = 0;
 		if ((r & UST_TCP_CC_RETRANSMIT) && tcb->snd_una != tcb->snd_max)
 			retransmit_head(st, tcb);
+		if (newly_sacked && tcb->snd_una != tcb->snd_max && !(tcb->flags & UST_TF_INRECOVERY)) {
+			/* it SACKs new data too: a DupAck all the same (RFC 6675 step 3). Without
+			 * this, a loss whose first SACK came with a cumulative ACK (the ACK before
+			 * it lost, or a hole filled) waited for three more: often for the RTO */
+			dup_ack(st, tcb, ack);
+		}
 		if (tcb->snd_una == tcb->snd_max) {
 			tcb->rto_at = 0;
 			ust__tcb_timer_update(st, tcb);
@@ -239,32 +279,7 @@ static void process_ack(struct ust_stack *st, struct ust__tcb *tcb, const struct
 	} else if (ack == tcb->snd_una && tcb->snd_max != tcb->snd_una &&
 		   ((dlen == 0 && !fin && new_wnd == tcb->snd_wnd) || newly_sacked)) {
 		/* a duplicate ACK (RFC 5681), or one carrying SACK information (RFC 6675) */
-		tp->c.rx_dup_acks++;
-		if (tcb->dupacks < 255)
-			tcb->dupacks++;
-		bool sack = tcb->flags & UST_TF_SACK;
-		if (tcb->flags & UST_TF_INRECOVERY) {
-			if (!sack)
-				ust_tcp_cc_on_dupack(&tcb->cc);
-		} else if (tcb->dupacks < UST_TCP_CC_DUPTHRESH && !(sack && tcb->sb && ust_tcp_sack_is_lost(tcb->sb, tcb->snd_una))) {
-			limited_transmit(st, tcb);
-		} else if ((tcb->dupacks >= UST_TCP_CC_DUPTHRESH ||
-			    (sack && tcb->sb && ust_tcp_sack_is_lost(tcb->sb, tcb->snd_una))) &&
-			   (!tcb->sb || ust_tcp_sack_may_enter_recovery(tcb->sb))) {
-			/* RFC 5681 FlightSize (SND.NXT - SND.UNA), which RFC 6675 (4.2) and RFC 9438
-			 * halve or scale: not pipe, which leaves out what was SACKed and what is
-			 * deemed lost, and made ssthresh several segments too small */
-			uint32_t flight = tcb->snd_max - tcb->snd_una;
-			if (ust_tcp_cc_enter_recovery(&tcb->cc, ack, tcb->snd_max, flight, st->now)) {
-				tcb->flags |= UST_TF_INRECOVERY;
-				tp->c.fast_retransmits++;
-				struct ust_tcp_sack_seg first;
-				if (tcb->sb && ust_tcp_sack_enter_recovery(tcb->sb, &first))
-					ust__tcp_send_range(st, tcb, first.seq, first.len);
-				else
-					retransmit_head(st, tcb);
-			}
-		}
+		dup_ack(st, tcb, ack);
 	}
 	/* window update (RFC 9293 3.10.7.4: SND.WL1/WL2 guard against old segments) */
 	if (ust_seq_lt(tcb->snd_wl1, seg->seq) ||

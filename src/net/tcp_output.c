@@ -390,6 +390,8 @@ void ust__tcp_output(struct ust_stack *st, struct ust__tcb *tcb)
 					break;
 				ust_tcp_sack_sent_seg(tcb->sb, &sg);
 				tp->c.sack_retransmits++;
+				if (sg.rule == UST_TCP_SACK_RULE_RELOST)
+					tp->c.lost_retransmits++;
 				continue;
 			}
 			new_allowed = sg.len;
@@ -528,8 +530,11 @@ void ust__tcp_rto_expired(struct ust_stack *st, struct ust__tcb *tcb)
 	tcb->flags &= ~UST_TF_INRECOVERY;
 	tcb->dupacks = 0;
 	/* the scoreboard is kept (RFC 6675 5.1): going back over the window skips SACKed data */
-	if (tcb->sb)
+	if (tcb->sb) {
+		/* RecoveryPoint = HighData: the board's SND.NXT lags what the normal send path sent */
+		ust_tcp_sack_sent(tcb->sb, tcb->snd_max);
 		ust_tcp_sack_on_rto(tcb->sb, false);
+	}
 	tcb->snd_nxt = tcb->snd_una;
 	tcb->rto_at = 0;
 	ust__tcp_output(st, tcb);

@@ -49,8 +49,10 @@ static void advance(struct ust_tcp_sack_board *sb, uint32_t ack)
 	}
 	if (ust_seq_lt(sb->high_rxt, ack))
 		sb->high_rxt = ack;
-	if (sb->in_recovery && ust_seq_geq(ack, sb->recovery_point))
+	if (sb->in_recovery && ust_seq_geq(ack, sb->recovery_point)) {
 		sb->in_recovery = false;
+		sb->rtx_count = 0;
+	}
 }
 
 /* Merge [s, e) into the sorted set; returns how many bytes were not SACKed before. */
@@ -99,6 +101,68 @@ static uint32_t insert(struct ust_tcp_sack_board *sb, uint32_t s, uint32_t e)
 	return e - s;
 }
 
+/* Bytes of [s, e) neither cumulatively acknowledged nor SACKed. */
+static uint32_t unsacked(const struct ust_tcp_sack_board *sb, uint32_t s, uint32_t e)
+{
+	if (ust_seq_lt(s, sb->snd_una))
+		s = sb->snd_una;
+	if (!ust_seq_lt(s, e))
+		return 0;
+	uint32_t n = e - s;
+	for (unsigned i = 0; i < sb->count; i++) {
+		uint32_t os = ust_seq_max(sb->ranges[i].start, s);
+		uint32_t oe = ust_seq_min(sb->ranges[i].end, e);
+
+		if (ust_seq_lt(os, oe))
+			n -= oe - os;
+	}
+	return n;
+}
+
+/*
+ * After an ACK: forget the retransmissions that arrived, and deem lost those sent before
+ * one that arrived or before data above their HighData that was SACKed. RFC 6675 alone
+ * only finds a lost retransmission by the RTO; with a window stuck behind the hole at
+ * SND.UNA (send buffer full) that was most of the timeouts under 5% loss.
+ */
+static void rtx_check(struct ust_tcp_sack_board *sb)
+{
+	uint32_t delivered = 0;
+	unsigned w = 0;
+
+	for (unsigned i = 0; i < sb->rtx_count; i++) {
+		const struct ust_tcp_sack_rtx *r = &sb->rtx[i];
+
+		if (unsacked(sb, r->start, r->end) == 0) {
+			if (r->order > delivered)
+				delivered = r->order;
+			continue;
+		}
+		sb->rtx[w++] = *r;
+	}
+	sb->rtx_count = (uint16_t)w;
+	uint32_t top = sb->count ? sb->ranges[sb->count - 1].end : sb->snd_una;
+	for (unsigned i = 0; i < sb->rtx_count; i++) {
+		struct ust_tcp_sack_rtx *r = &sb->rtx[i];
+
+		if (!r->lost && (r->order < delivered || ust_seq_gt(top, r->high))) {
+			r->lost = true;
+			sb->counters.sack_rtx_lost++;
+		}
+	}
+}
+
+static void rtx_record(struct ust_tcp_sack_board *sb, uint32_t start, uint32_t end)
+{
+	if (sb->rtx_count == UST_TCP_SACK_MAX_RTX) {
+		/* forget the oldest: it can still be found by the RTO */
+		memmove(&sb->rtx[0], &sb->rtx[1], (sb->rtx_count - 1) * sizeof(sb->rtx[0]));
+		sb->rtx_count--;
+	}
+	sb->rtx[sb->rtx_count++] = (struct ust_tcp_sack_rtx){
+		.start = start, .end = end, .high = sb->snd_nxt, .order = ++sb->rtx_order };
+}
+
 uint32_t ust_tcp_sack_update(struct ust_tcp_sack_board *sb, uint32_t ack,
 			     const struct ust_tcp_sack_block *blocks, unsigned n, bool *dsack)
 {
@@ -129,6 +193,8 @@ uint32_t ust_tcp_sack_update(struct ust_tcp_sack_board *sb, uint32_t ack,
 		sb->counters.sack_blocks++;
 		added += insert(sb, s, e);
 	}
+	if (sb->rtx_count)
+		rtx_check(sb);
 	if (dsack)
 		*dsack = dup;
 	return added;
@@ -186,6 +252,14 @@ uint32_t ust_tcp_sack_pipe(const struct ust_tcp_sack_board *sb)
 		if (ust_seq_gt(sb->high_rxt, s))
 			pipe += ust_seq_min(e, sb->high_rxt) - s;
 	}
+	/* a retransmission deemed lost has left the network */
+	for (unsigned i = 0; i < sb->rtx_count; i++) {
+		if (sb->rtx[i].lost && ust_seq_lt(sb->rtx[i].start, sb->high_rxt)) {
+			uint32_t n = unsacked(sb, sb->rtx[i].start, ust_seq_min(sb->rtx[i].end, sb->high_rxt));
+
+			pipe = pipe > n ? pipe - n : 0;
+		}
+	}
 	return pipe;
 }
 
@@ -224,6 +298,9 @@ bool ust_tcp_sack_enter_recovery(struct ust_tcp_sack_board *sb, struct ust_tcp_s
 	sb->high_rxt = seq + len;
 	sb->rescue_rxt = seq + len;
 	sb->rescue_valid = true;
+	sb->rtx_count = 0;
+	sb->rtx_order = 0;
+	rtx_record(sb, seq, seq + len);
 	*first = (struct ust_tcp_sack_seg){ .seq = seq, .len = len, .rule = UST_TCP_SACK_RULE_LOST };
 	return true;
 }
@@ -249,9 +326,29 @@ static bool find_hole_seg(const struct ust_tcp_sack_board *sb, bool need_lost,
 	return false;
 }
 
+/* The lowest retransmission deemed lost, what of it is still missing (up to SMSS). */
+static bool find_relost(const struct ust_tcp_sack_board *sb, struct ust_tcp_sack_seg *out)
+{
+	const struct ust_tcp_sack_rtx *best = NULL;
+	uint32_t seq, len;
+
+	for (unsigned i = 0; i < sb->rtx_count; i++)
+		if (sb->rtx[i].lost && (!best || ust_seq_lt(sb->rtx[i].start, best->start)))
+			best = &sb->rtx[i];
+	if (!best || !ust_tcp_sack_next_hole(sb, best->start, sb->smss, &seq, &len) ||
+	    !ust_seq_lt(seq, best->end))
+		return false;
+	out->seq = seq;
+	out->len = UST_MIN(len, best->end - seq);
+	out->rule = UST_TCP_SACK_RULE_RELOST;
+	return true;
+}
+
 bool ust_tcp_sack_next_seg(const struct ust_tcp_sack_board *sb, uint32_t unsent,
 			   struct ust_tcp_sack_seg *out)
 {
+	if (sb->in_recovery && find_relost(sb, out))
+		return true;
 	if (find_hole_seg(sb, true, out))
 		return true;
 	if (unsent > 0) {
@@ -285,10 +382,28 @@ void ust_tcp_sack_sent_seg(struct ust_tcp_sack_board *sb, const struct ust_tcp_s
 	uint32_t end = seg->seq + seg->len;
 
 	switch (seg->rule) {
+	case UST_TCP_SACK_RULE_RELOST:
+		for (unsigned i = 0; i < sb->rtx_count; i++) {
+			struct ust_tcp_sack_rtx *r = &sb->rtx[i];
+
+			if (r->lost && ust_seq_geq(seg->seq, r->start) && ust_seq_lt(seg->seq, r->end)) {
+				/* sent again: now the newest transmission */
+				struct ust_tcp_sack_rtx again = *r;
+
+				memmove(r, r + 1, (sb->rtx_count - i - 1) * sizeof(*r));
+				again.lost = false;
+				again.high = sb->snd_nxt;
+				again.order = ++sb->rtx_order;
+				sb->rtx[sb->rtx_count - 1] = again;
+				break;
+			}
+		}
+		break;
 	case UST_TCP_SACK_RULE_LOST:
 	case UST_TCP_SACK_RULE_HOLE:
 		if (ust_seq_gt(end, sb->high_rxt))
 			sb->high_rxt = end;
+		rtx_record(sb, seg->seq, end);
 		break;
 	case UST_TCP_SACK_RULE_NEW:
 		ust_tcp_sack_sent(sb, end);
@@ -296,6 +411,7 @@ void ust_tcp_sack_sent_seg(struct ust_tcp_sack_board *sb, const struct ust_tcp_s
 	case UST_TCP_SACK_RULE_RESCUE:
 		sb->rescue_rxt = sb->recovery_point;	/* HighRxt is not updated */
 		sb->rescue_valid = true;
+		rtx_record(sb, seg->seq, end);
 		break;
 	}
 }
@@ -305,6 +421,7 @@ void ust_tcp_sack_on_rto(struct ust_tcp_sack_board *sb, bool discard)
 	sb->in_recovery = false;
 	sb->recovery_point = sb->snd_nxt;
 	sb->high_rxt = sb->snd_una;
+	sb->rtx_count = 0;
 	if (discard) {
 		sb->count = 0;
 		sb->sacked_bytes = 0;

@@ -36,12 +36,14 @@
 
 #define UST_TCP_SACK_MAX_RANGES 128
 #define UST_TCP_SACK_DUPTHRESH 3
+#define UST_TCP_SACK_MAX_RTX 64	/* retransmissions remembered per recovery */
 
 #define UST_TCP_SACK_COUNTERS(X) \
 	X(sack_blocks)		/* blocks recorded */ \
 	X(sack_dsack)		/* D-SACK blocks seen (not recorded) */ \
 	X(sack_invalid)		/* blocks ignored: empty, inverted or beyond SND.NXT */ \
-	X(sack_overflow)	/* ranges forgotten because the scoreboard was full */
+	X(sack_overflow)	/* ranges forgotten because the scoreboard was full */ \
+	X(sack_rtx_lost)	/* retransmissions deemed lost (something sent later arrived) */
 
 struct ust_tcp_sack_counters {
 	UST_TCP_SACK_COUNTERS(UST_COUNTER_FIELD)
@@ -49,6 +51,21 @@ struct ust_tcp_sack_counters {
 
 #define UST_TCP_SACK_COUNTER_COUNT (sizeof(struct ust_tcp_sack_counters) / sizeof(uint64_t))
 extern const char *const ust_tcp_sack_counter_names[UST_TCP_SACK_COUNTER_COUNT];
+
+/*
+ * A retransmission sent in this recovery: [start, end), its place in the order of
+ * transmissions (order) and HighData when it left (high). It is delivered once SND.UNA
+ * passes end or all of it is SACKed; it is lost when something sent after it was delivered:
+ * a later retransmission, or data above high (RFC 8985's idea in transmission order rather
+ * than time, and Linux's pre-RACK tcp_mark_lost_retrans()).
+ */
+struct ust_tcp_sack_rtx {
+	uint32_t start;
+	uint32_t end;
+	uint32_t high;
+	uint32_t order;
+	bool lost;
+};
 
 struct ust_tcp_sack_board {
 	uint32_t snd_una;
@@ -62,11 +79,15 @@ struct ust_tcp_sack_board {
 	uint16_t count;
 	uint32_t sacked_bytes;	/* sum of range lengths */
 	struct ust_tcp_sack_block ranges[UST_TCP_SACK_MAX_RANGES];	/* sorted, disjoint, not adjacent */
+	uint16_t rtx_count;
+	uint32_t rtx_order;	/* transmissions recorded so far in this recovery */
+	struct ust_tcp_sack_rtx rtx[UST_TCP_SACK_MAX_RTX];	/* oldest first */
 	struct ust_tcp_sack_counters counters;
 };
 
 /* Which NextSeg() rule produced a segment. */
 enum ust_tcp_sack_rule {
+	UST_TCP_SACK_RULE_RELOST = 0,	/* a retransmission deemed lost: resend it (before rule 1) */
 	UST_TCP_SACK_RULE_LOST = 1,	/* rule 1: a lost hole, retransmit */
 	UST_TCP_SACK_RULE_NEW = 2,	/* rule 2: new data */
 	UST_TCP_SACK_RULE_HOLE = 3,	/* rule 3: a hole not yet deemed lost */

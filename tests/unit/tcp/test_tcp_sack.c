@@ -386,6 +386,55 @@ static void test_random_vs_model(void **state)
 	}
 }
 
+/* A retransmission is deemed lost when a later one arrives, or data sent after it. */
+static void test_lost_retransmission(void **state)
+{
+	(void)state;
+	for (size_t bi = 0; bi < NB; bi++) {
+		uint32_t B = bases[bi];
+		struct ust_tcp_sack_board sb;
+		struct ust_tcp_sack_seg seg, s2;
+
+		ust_tcp_sack_init(&sb, B, MSS);
+		ust_tcp_sack_sent(&sb, B + 10000);
+		/* holes [0,1000) and [2000,3000); the rest SACKed */
+		upd1(&sb, B, 0, 1000, 2000);
+		upd1(&sb, B, 0, 3000, 10000);
+		assert_true(ust_tcp_sack_enter_recovery(&sb, &seg));
+		assert_int_equal(seg.seq, B);
+		assert_true(ust_tcp_sack_next_seg(&sb, 0, &s2));
+		assert_int_equal(s2.rule, UST_TCP_SACK_RULE_LOST);
+		assert_int_equal(s2.seq, B + 2000);
+		ust_tcp_sack_sent_seg(&sb, &s2);
+		assert_int_equal(ust_tcp_sack_pipe(&sb), 2000);
+		/* nothing else to send: RFC 6675 would wait for the RTO from here */
+		assert_false(ust_tcp_sack_next_seg(&sb, 0, &s2));
+		/* the second retransmission arrives, the first (sent before it) did not */
+		assert_int_equal(upd1(&sb, B, 0, 1000, 10000), 1000);
+		assert_int_equal(sb.counters.sack_rtx_lost, 1);
+		assert_int_equal(ust_tcp_sack_pipe(&sb), 0);	/* it left the network */
+		assert_true(ust_tcp_sack_next_seg(&sb, 5000, &s2));
+		assert_int_equal(s2.rule, UST_TCP_SACK_RULE_RELOST);
+		assert_int_equal(s2.seq, B);
+		assert_int_equal(s2.len, 1000);
+		ust_tcp_sack_sent_seg(&sb, &s2);
+		assert_int_equal(ust_tcp_sack_pipe(&sb), 1000);
+		assert_true(ust_tcp_sack_next_seg(&sb, 5000, &s2));
+		assert_int_equal(s2.rule, UST_TCP_SACK_RULE_NEW);	/* not resent twice */
+		ust_tcp_sack_sent_seg(&sb, &s2);	/* new data [10000, 11000) */
+		/* that new data is SACKed first: the resend is lost again */
+		upd1(&sb, B, 0, 10000, 11000);
+		assert_int_equal(sb.counters.sack_rtx_lost, 2);
+		assert_true(ust_tcp_sack_next_seg(&sb, 5000, &s2));
+		assert_int_equal(s2.rule, UST_TCP_SACK_RULE_RELOST);
+		ust_tcp_sack_sent_seg(&sb, &s2);
+		/* it arrives: recovery ends, nothing remembered */
+		upd1(&sb, B, 11000, 0, 0);
+		assert_false(sb.in_recovery);
+		assert_int_equal(sb.rtx_count, 0);
+	}
+}
+
 static void test_receiver_blocks(void **state)
 {
 	struct ust_tcp_sack_recv_range r[5] = {
@@ -427,6 +476,7 @@ int main(void)
 		cmocka_unit_test(test_bounded_ranges),
 		cmocka_unit_test(test_rto_keeps_info),
 		cmocka_unit_test(test_random_vs_model),
+		cmocka_unit_test(test_lost_retransmission),
 		cmocka_unit_test(test_receiver_blocks),
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);
