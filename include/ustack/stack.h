@@ -40,6 +40,13 @@ struct ust_stack_config {
 	const char *tcp_congestion; /* congestion control of every new TCP socket unless
 				 * TCP_CONGESTION picks another: a name ust_tcp_congestion_builtin
 				 * lists; NULL: "cubic". An unknown name fails creation with -ENOENT */
+	size_t tcp_mem_limit;	/* bytes of packet-buffer memory (whole buffers, by their size) the
+				 * send and receive queues of all TCP sockets may hold together; at
+				 * the limit buffers stop auto-tuning, writes give EAGAIN and received
+				 * data is dropped unacknowledged, except that each socket may always
+				 * hold 4 buffers per direction. 0: 3/4 of the frame pool (with
+				 * 8192 buffers of 2 KiB, 12 MiB). At least 8 buffers, at most the whole
+				 * pool, or creation fails with -EINVAL */
 };
 
 /*

@@ -16,6 +16,7 @@ struct ust__pq {
 	uint32_t tail;
 	uint32_t count;
 	uint64_t bytes;		/* sum of pkt->len */
+	uint64_t mem;		/* sum of the buffer sizes of the queued packets (what they cost) */
 };
 
 #define UST_PQ_BIG 0x80000000u
@@ -65,6 +66,7 @@ static inline void ust__pq_init(struct ust__pq *q)
 	q->head = q->tail = UST_PKT_NONE;
 	q->count = 0;
 	q->bytes = 0;
+	q->mem = 0;
 }
 
 static inline uint32_t ust__pq_token(const struct ust__pools *p, const struct ust_pkt *pkt)
@@ -92,6 +94,7 @@ static inline void ust__pq_push(const struct ust__pools *p, struct ust__pq *q, s
 	q->tail = t;
 	q->count++;
 	q->bytes += pkt->len;
+	q->mem += ust__pkt_pool(p, pkt)->buf_size;
 }
 
 static inline struct ust_pkt *ust__pq_peek(const struct ust__pools *p, const struct ust__pq *q)
@@ -109,6 +112,7 @@ static inline struct ust_pkt *ust__pq_pop(const struct ust__pools *p, struct ust
 		q->tail = UST_PKT_NONE;
 	q->count--;
 	q->bytes -= pkt->len;
+	q->mem -= ust__pkt_pool(p, pkt)->buf_size;
 	pkt->next = UST_PKT_NONE;
 	return pkt;
 }

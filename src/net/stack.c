@@ -204,6 +204,11 @@ static int create_common(struct ust_stack **out, struct ust_backend *be, const s
 	}
 	if (cfg->tcp_msl_ms)
 		ust__tcp_set_msl(st, (uint64_t)cfg->tcp_msl_ms * UST_NS_PER_MS);
+	err = ust__tcp_set_mem_limit(st, cfg->tcp_mem_limit);
+	if (err) {
+		*errmsg = "bad tcp_mem_limit (at least 8 buffers, at most the packet pool)";
+		goto fail;
+	}
 	if (cfg->tcp_congestion) {
 		err = ust__tcp_set_default_cc(st, cfg->tcp_congestion);
 		if (err) {

@@ -50,7 +50,9 @@
 	X(conn_active) X(conn_passive) X(conn_established) X(conn_reset_rx)              \
 	X(conn_refused) X(conn_time_wait) X(conn_closed) X(conn_aborted_unread)          \
 	X(conn_aborted_linger) X(conn_fin_wait2_timeout) X(tcb_alloc_fail)               \
-	X(rcvbuf_grown) X(tso_segments)
+	X(rcvbuf_grown) X(tso_segments)                                                  \
+	X(mem_limit_hits) X(tx_mem_limited) X(rx_dropped_mem) X(rx_ooo_dropped_mem)      \
+	X(autotune_mem_limited)
 
 struct ust__tcp_counters { UST_TCP_COUNTERS(UST_COUNTER_FIELD) };
 
@@ -90,6 +92,10 @@ enum ust__tcp_state {
 #define UST_TCP_RCVBUF_MAX (6u * 1024u * 1024u)		/* auto-tuning ceiling (Linux tcp_rmem[2]) */
 #define UST_TCP_SNDBUF_MAX (4u * 1024u * 1024u)
 #define UST_TCP_TSO_MAX 65000u				/* payload of one big segment */
+/* Stack-wide TCP memory (ust_stack_config.tcp_mem_limit): the default is three quarters of
+ * the frame pool (the rest receives ACKs and builds frames); whatever the limit, each socket's send queue and in-order receive queue may always
+ * hold this many buffers, so no connection is starved to a dead stop by the others. */
+#define UST_TCP_MEM_MIN_BUFS 4u
 
 /* tcb->flags */
 #define UST_TF_ACKNOW 0x00000001u	/* send an ACK at the next output */
@@ -118,6 +124,7 @@ enum ust__tcp_state {
 #define UST_TF_STARTED 0x01000000u	/* a connection was attempted (socket is used up) */
 #define UST_TF_TS_COOKIE 0x00800000u	/* cookie SYN-ACK: TSval is in ts_recent_ms */
 #define UST_TF_CORKED 0x02000000u	/* on the autocork list: a runt held back until the poll */
+#define UST_TF_MEMWAIT 0x04000000u	/* a write found the stack at its memory limit: wake on free */
 
 struct ust__tcb {
 	struct ust__demux_node node;	/* 5-tuple (connections) */
@@ -171,6 +178,9 @@ struct ust__tcb {
 	uint32_t sndq_hint_seq;
 	struct ust__pq rcvq;		/* in-order bytes for the application (data at payload) */
 	struct ust__pq oooq;		/* out-of-order segments sorted by seq (pkt->user = seq) */
+	/* Buffer memory of sndq + rcvq + oooq as last charged to ust__tcp.mem_total
+	 * (ust__tcp_mem_sync brings both up to date after the queues changed). */
+	uint64_t mem;
 	struct ust_tcp_rtt rtt;
 	struct ust_tcp_cc cc;
 };
@@ -187,8 +197,13 @@ struct ust__tcp {
 	bool isn_forced;		/* test hook: next ISN */
 	uint32_t isn_next;
 	bool tso;			/* backend offers TSO: big segments */
-	uint64_t rcvbuf_total;		/* bytes queued in all receive queues (stack-wide limit) */
-	uint64_t rcvbuf_limit;
+	/* Stack-wide memory: buffer sizes held by every connection's queues (the sum of tcb->mem),
+	 * its high-water mark, and the limit (ust_stack_config.tcp_mem_limit). mem_wait: some
+	 * connection has UST_TF_MEMWAIT set. */
+	uint64_t mem_total;
+	uint64_t mem_peak;
+	uint64_t mem_limit;
+	bool mem_wait;
 	bool in_write;			/* output called from a socket write: autocork applies */
 	struct ust__tcb *corked;	/* connections holding back a runt (linked by cork_next) */
 };
@@ -228,6 +243,42 @@ bool ust__tcp_challenge_allowed(struct ust_stack *st);
 void ust__tcp_enter_time_wait(struct ust_stack *st, struct ust__tcb *tcb);
 /* Path MSS towards dst: path MTU - 40. */
 uint16_t ust__tcp_path_mss(struct ust_stack *st, uint32_t dst);
+
+/*
+ * Stack-wide memory accounting. Every change to a connection's sndq, rcvq or oooq is followed
+ * by ust__tcp_mem_sync, which charges the difference to ust__tcp.mem_total (so a missed call
+ * delays the accounting but cannot make it drift) and wakes connections waiting for memory
+ * when it fell under the limit again.
+ */
+void ust__tcp_mem_sync(struct ust_stack *st, struct ust__tcb *tcb);
+/* May a queue holding own_bufs buffers take one more of buf_cost bytes? */
+bool ust__tcp_mem_admit(struct ust_stack *st, struct ust__tcb *tcb, uint32_t own_bufs, uint32_t buf_cost);
+/* tcp_mem_limit from the config: 0 = the default (3/4 of the frame pool). 0 or -EINVAL. */
+int ust__tcp_set_mem_limit(struct ust_stack *st, uint64_t limit);
+
+/*
+ * The pure rules behind it (unit-tested):
+ * - mem_limit_default: three quarters of the frame pool's buffer memory;
+ * - mem_limit_valid: a limit must hold the guaranteed minimum of one connection (both
+ *   directions) and no more than the whole pool;
+ * - mem_room: how many more buffers of buf_cost bytes a queue holding own_bufs may take with
+ *   `total` of `limit` in use: what fits under the limit, but at least up to
+ *   UST_TCP_MEM_MIN_BUFS of its own.
+ */
+static inline uint64_t ust__tcp_mem_limit_default(uint32_t pool_count, uint32_t buf_size)
+{
+	return (uint64_t)pool_count / 4 * 3 * buf_size;
+}
+static inline bool ust__tcp_mem_limit_valid(uint64_t limit, uint32_t pool_count, uint32_t buf_size)
+{
+	return limit >= 2ull * UST_TCP_MEM_MIN_BUFS * buf_size && limit <= (uint64_t)pool_count * buf_size;
+}
+static inline uint64_t ust__tcp_mem_room(uint64_t total, uint64_t limit, uint32_t own_bufs, uint32_t buf_cost)
+{
+	uint64_t room = total < limit ? (limit - total) / UST_MAX(buf_cost, 1u) : 0;
+	uint64_t min = own_bufs < UST_TCP_MEM_MIN_BUFS ? UST_TCP_MEM_MIN_BUFS - own_bufs : 0;
+	return UST_MAX(room, min);
+}
 
 /* --- tcp_output.c --- */
 /* Send whatever the windows allow plus any owed ACK/FIN. */

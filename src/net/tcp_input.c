@@ -272,8 +272,14 @@ static void process_ack(struct ust_stack *st, struct ust__tcb *tcb, const struct
 			uint32_t cap = (uint32_t)UST_MIN((uint64_t)UST_TCP_SNDBUF_MAX,
 							 (uint64_t)pool->count / 4 * ust__tcp_tx_buf_bytes(pool));
 			uint32_t want = UST_MIN(2 * ust_tcp_cc_cwnd(&tcb->cc), cap);
-			if (want > tcb->sndbuf)
-				tcb->sndbuf = want;
+			if (want > tcb->sndbuf) {
+				/* only by what fits under the stack's memory limit */
+				uint64_t grow = (uint64_t)(want - tcb->sndbuf) / ust__tcp_tx_buf_bytes(pool) * pool->buf_size;
+				if (tp->mem_total + grow <= tp->mem_limit)
+					tcb->sndbuf = want;
+				else
+					tp->c.autotune_mem_limited++;
+			}
 		}
 		ust__tcb_wakeup(st, tcb);
 	} else if (ack == tcb->snd_una && tcb->snd_max != tcb->snd_una &&
@@ -318,6 +324,15 @@ static bool ooo_insert(struct ust_stack *st, struct ust__tcb *tcb, struct ust_pk
 	}
 	if (tcb->oooq.count >= 64 + tcb->rcvbuf / 512)
 		return false;	/* bounded: tiny out-of-order segments must not pin the pool */
+	/* at the stack's memory limit out-of-order data goes first: it has no guaranteed minimum
+	 * (UINT32_MAX own buffers), while in-order data does (process_data) */
+	uint32_t cost = ust__pkt_pool(pools, pkt)->buf_size;
+	if (!ust__tcp_mem_admit(st, tcb, UINT32_MAX, cost)) {
+		struct ust__tcp *tp = ust__tcp(st);
+		tp->c.rx_ooo_dropped_mem++;
+		tp->c.mem_limit_hits++;
+		return false;
+	}
 	pkt->user = seq;
 	uint32_t tok = ust__pq_token(pools, pkt);
 	pkt->next = t;
@@ -329,28 +344,49 @@ static bool ooo_insert(struct ust_stack *st, struct ust__tcb *tcb, struct ust_pk
 		tcb->oooq.tail = tok;
 	tcb->oooq.count++;
 	tcb->oooq.bytes += pkt->len;
-	ust__tcp(st)->rcvbuf_total += pkt->len;
+	tcb->oooq.mem += cost;
+	ust__tcp_mem_sync(st, tcb);
 	return true;
+}
+
+/*
+ * Small segments are copied behind the previous one, so a peer sending tiny segments cannot
+ * pin one buffer per byte (nor one 64 KiB buffer per MSS: see ust__tcp_rx_pack). Returns the
+ * receive queue's tail when len bytes are copied there (costing no buffer), else NULL.
+ */
+static struct ust_pkt *rcvq_pack_tail(struct ust_stack *st, const struct ust__tcb *tcb, uint32_t len)
+{
+	struct ust_pkt *tail = ust__pq_deref(&st->pools, tcb->rcvq.tail);
+	if (!tail || len > ust__tcp_rx_pack(st->pools.small))
+		return NULL;
+	return ust_pkt_tailroom(ust__pkt_pool(&st->pools, tail), tail) >= len ? tail : NULL;
 }
 
 static void rcvq_append(struct ust_stack *st, struct ust__tcb *tcb, struct ust_pkt *pkt)
 {
 	uint32_t len = pkt->len;
 	tcb->rcv_nxt += len;
-	ust__tcp(st)->rcvbuf_total += len;
-	/* small segments are copied behind the previous one, so a peer sending tiny segments
-	 * cannot pin one buffer per byte (nor one 64 KiB buffer per MSS: see ust__tcp_rx_pack) */
-	struct ust_pkt *tail = ust__pq_deref(&st->pools, tcb->rcvq.tail);
-	if (tail && len <= ust__tcp_rx_pack(st->pools.small)) {
+	struct ust_pkt *tail = rcvq_pack_tail(st, tcb, len);
+	if (tail) {
 		struct ust_pool *pool = ust__pkt_pool(&st->pools, tail);
-		if (ust_pkt_tailroom(pool, tail) >= len) {
-			memcpy(ust_pkt_put(pool, tail, len), ust__pkt_data(&st->pools, pkt), len);
-			tcb->rcvq.bytes += len;
-			ust__pkt_free(&st->pools, pkt);
-			return;
-		}
+		memcpy(ust_pkt_put(pool, tail, len), ust__pkt_data(&st->pools, pkt), len);
+		tcb->rcvq.bytes += len;
+		ust__pkt_free(&st->pools, pkt);
+		return;
 	}
 	ust__pq_push(&st->pools, &tcb->rcvq, pkt);
+}
+
+/*
+ * May in-order data of pkt be queued? It may when it is copied behind the tail, when the
+ * receive queue holds fewer than UST_TCP_MEM_MIN_BUFS buffers, or when its buffer fits under
+ * the stack's memory limit. Otherwise it is dropped unacknowledged and the peer retransmits.
+ */
+static bool rcvq_admit(struct ust_stack *st, struct ust__tcb *tcb, const struct ust_pkt *pkt)
+{
+	if (rcvq_pack_tail(st, tcb, pkt->len))
+		return true;
+	return ust__tcp_mem_admit(st, tcb, tcb->rcvq.count, ust__pkt_pool(&st->pools, pkt)->buf_size);
 }
 
 /* Move what became in order from the out-of-order queue. */
@@ -359,7 +395,6 @@ static void ooo_drain(struct ust_stack *st, struct ust__tcb *tcb)
 	struct ust_pkt *p;
 	while ((p = ust__pq_peek(&st->pools, &tcb->oooq)) && ust_seq_leq((uint32_t)p->user, tcb->rcv_nxt)) {
 		ust__pq_pop(&st->pools, &tcb->oooq);
-		ust__tcp(st)->rcvbuf_total -= p->len;
 		uint32_t s = (uint32_t)p->user;
 		uint32_t skip = tcb->rcv_nxt - s;
 		if (skip >= p->len) {
@@ -384,11 +419,19 @@ static void process_data(struct ust_stack *st, struct ust__tcb *tcb, struct ust_
 		return;
 	}
 	if (seq == tcb->rcv_nxt) {
+		if (!rcvq_admit(st, tcb, pkt)) {
+			/* not acknowledged (like Linux's TCPRcvQDrop): the peer sends it again */
+			tp->c.rx_dropped_mem++;
+			tp->c.mem_limit_hits++;
+			ust__pkt_free(&st->pools, pkt);
+			return;
+		}
 		rcvq_append(st, tcb, pkt);
 		if (tcb->oooq.count) {
 			ooo_drain(st, tcb);
 			tcb->flags |= UST_TF_ACKNOW;	/* a hole filled: tell the sender now */
 		}
+		ust__tcp_mem_sync(st, tcb);
 		if (tcb->quickacks) {
 			tcb->quickacks--;
 			tcb->flags |= UST_TF_ACKNOW;

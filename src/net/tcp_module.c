@@ -119,11 +119,52 @@ struct ust__tcb *ust__tcb_alloc(struct ust_stack *st)
 
 static void tcb_purge(struct ust_stack *st, struct ust__tcb *tcb)
 {
-	struct ust__tcp *tp = ust__tcp(st);
-	tp->rcvbuf_total -= tcb->rcvq.bytes + tcb->oooq.bytes;
 	ust__tcp_sndq_purge(st, tcb);
 	ust__pq_purge(&st->pools, &tcb->rcvq);
 	ust__pq_purge(&st->pools, &tcb->oooq);
+	ust__tcp_mem_sync(st, tcb);
+}
+
+void ust__tcp_mem_sync(struct ust_stack *st, struct ust__tcb *tcb)
+{
+	struct ust__tcp *tp = ust__tcp(st);
+	uint64_t mem = tcb->sndq.mem + tcb->rcvq.mem + tcb->oooq.mem;
+	if (mem == tcb->mem)
+		return;
+	bool freed = mem < tcb->mem;
+	tp->mem_total = tp->mem_total - tcb->mem + mem;
+	tcb->mem = mem;
+	if (tp->mem_total > tp->mem_peak)
+		tp->mem_peak = tp->mem_total;
+	if (!freed || !tp->mem_wait || tp->mem_total + st->pools.small->buf_size > tp->mem_limit)
+		return;
+	/* room again: writers that were refused see EPOLLOUT (an O(connections) walk, only
+	 * when memory frees up while someone waits) */
+	tp->mem_wait = false;
+	for (struct ust__tcb *t = tp->all; t; t = t->all_next) {
+		if (t->flags & UST_TF_MEMWAIT) {
+			t->flags &= ~UST_TF_MEMWAIT;
+			ust__tcb_wakeup(st, t);
+		}
+	}
+}
+
+bool ust__tcp_mem_admit(struct ust_stack *st, struct ust__tcb *tcb, uint32_t own_bufs, uint32_t buf_cost)
+{
+	struct ust__tcp *tp = ust__tcp(st);
+	ust__tcp_mem_sync(st, tcb);
+	return ust__tcp_mem_room(tp->mem_total, tp->mem_limit, own_bufs, buf_cost) > 0;
+}
+
+int ust__tcp_set_mem_limit(struct ust_stack *st, uint64_t limit)
+{
+	const struct ust_pool *pool = st->pools.small;
+	if (limit == 0)
+		limit = ust__tcp_mem_limit_default(pool->count, pool->buf_size);
+	else if (!ust__tcp_mem_limit_valid(limit, pool->count, pool->buf_size))
+		return -EINVAL;
+	ust__tcp(st)->mem_limit = limit;
+	return 0;
 }
 
 /* Off the autocork list (a connection freed while it held a runt back). */
@@ -224,8 +265,8 @@ void ust__tcb_close(struct ust_stack *st, struct ust__tcb *tcb, int err)
 	ust__tcp_sndq_purge(st, tcb);
 	free(tcb->sb);
 	tcb->sb = NULL;
-	tp->rcvbuf_total -= tcb->oooq.bytes;
 	ust__pq_purge(&st->pools, &tcb->oooq);
+	ust__tcp_mem_sync(st, tcb);
 	if (err)
 		tcb->flags |= UST_TF_RESET;
 	if (!tcb->sock) {
@@ -343,8 +384,8 @@ int ust__tcp_module_init(struct ust_stack *st)
 	tp->msl_ns = UST_TCP_MSL_NS_DEFAULT;
 	tp->challenge_sec = UINT64_MAX;
 	tp->tso = (st->be->features & UST_BACKEND_F_TSO) != 0;
-	/* stack-wide: auto-tuning stops growing buffers once half the frame pool holds data */
-	tp->rcvbuf_limit = (uint64_t)st->pools.small->count / 2 * ust__tcp_rx_buf_bytes(st->pools.small, 1448u);
+	/* stack-wide memory: 3/4 of the frame pool unless ust_stack_config.tcp_mem_limit says */
+	ust__tcp_set_mem_limit(st, 0);
 	int err = ust__ipv4_register(st, UST_IPPROTO_TCP, ust__tcp_input, ust__tcp_icmp_error);
 	if (!err)
 		err = ust__tcp_sock_register(st);

@@ -36,6 +36,13 @@ uint32_t ust__tcp_rcv_window(struct ust_stack *st, const struct ust__tcb *tcb)
 		       ust__tcp_rx_buf_bytes(pool, tcb->rcv_mss);
 	if (cap < space)
 		space = (uint32_t)cap;
+	/* nor more than the stack's memory limit leaves room for (at least this connection's
+	 * guaranteed minimum), so what the peer sends in the window is not dropped */
+	const struct ust__tcp *tp = ust__tcp(st);
+	uint64_t room = ust__tcp_mem_room(tp->mem_total, tp->mem_limit, tcb->rcvq.count, pool->buf_size);
+	cap = room * ust__tcp_rx_buf_bytes(pool, tcb->rcv_mss);
+	if (cap < space)
+		space = (uint32_t)cap;
 	/* receiver silly-window avoidance: don't offer slivers */
 	if (space < UST_MIN(tcb->rcvbuf / 4, (uint32_t)tcb->rcv_mss))
 		space = 0;
@@ -82,7 +89,7 @@ void ust__tcp_sndq_drop(struct ust_stack *st, struct ust__tcb *tcb, uint32_t byt
 	while (bytes) {
 		struct ust_pkt *p = ust__pq_peek(&st->pools, &tcb->sndq);
 		if (!p)
-			return;
+			break;
 		bool hint = tcb->sndq_hint == tcb->sndq.head + 1;
 		if (p->len <= bytes) {
 			bytes -= p->len;
@@ -98,12 +105,14 @@ void ust__tcp_sndq_drop(struct ust_stack *st, struct ust__tcb *tcb, uint32_t byt
 			bytes = 0;
 		}
 	}
+	ust__tcp_mem_sync(st, tcb);
 }
 
 void ust__tcp_sndq_purge(struct ust_stack *st, struct ust__tcb *tcb)
 {
 	ust__pq_purge(&st->pools, &tcb->sndq);
 	tcb->sndq_hint = 0;
+	ust__tcp_mem_sync(st, tcb);
 }
 
 /* Receiver SACK blocks from the out-of-order queue; the block holding the latest arrival first. */
@@ -627,9 +636,17 @@ void ust__tcp_rcvd(struct ust_stack *st, struct ust__tcb *tcb)
 			const struct ust_pool *pool = st->pools.small;
 			uint32_t cap = (uint32_t)UST_MIN((uint64_t)UST_TCP_RCVBUF_MAX,
 							 (uint64_t)pool->count / 4 * ust__tcp_rx_buf_bytes(pool, tcb->rcv_mss));
-			if (got > tcb->rcvbuf / 2 && tcb->rcvbuf < cap && tp->rcvbuf_total < tp->rcvbuf_limit) {
-				tcb->rcvbuf = UST_MIN(tcb->rcvbuf * 2, cap);
-				tp->c.rcvbuf_grown++;
+			if (got > tcb->rcvbuf / 2 && tcb->rcvbuf < cap) {
+				/* only by what fits under the stack's memory limit */
+				uint32_t want = UST_MIN(tcb->rcvbuf * 2, cap);
+				uint64_t grow = (uint64_t)(want - tcb->rcvbuf) /
+						ust__tcp_rx_buf_bytes(pool, tcb->rcv_mss) * pool->buf_size;
+				if (tp->mem_total + grow <= tp->mem_limit) {
+					tcb->rcvbuf = want;
+					tp->c.rcvbuf_grown++;
+				} else {
+					tp->c.autotune_mem_limited++;
+				}
 			}
 			tcb->rcv_tune_ns = st->now;
 			tcb->rcv_tune_seq = tcb->rcv_nxt;

@@ -179,6 +179,7 @@ static ssize_t tcp_send(struct ust_stack *st, struct ust__sock *s, const struct 
 	int vi = 0;
 	size_t voff = 0;
 	struct ust_pool *pool = st->pools.small;
+	bool mem_limited = false;
 	while (done < want) {
 		struct ust_pkt *tail = ust__pq_deref(&st->pools, tcb->sndq.tail);
 		uint32_t room = 0;
@@ -189,10 +190,16 @@ static ssize_t tcp_send(struct ust_stack *st, struct ust__sock *s, const struct 
 			 * that take every buffer deadlock the stack (TCP-BUGS.md B4). */
 			if (ust_pool_available(pool) <= pool->count / 4)
 				break;
+			/* the stack-wide memory limit (each socket may hold its minimum) */
+			if (!ust__tcp_mem_admit(st, tcb, tcb->sndq.count, pool->buf_size)) {
+				mem_limited = true;
+				break;
+			}
 			struct ust_pkt *p = ust_pkt_alloc(pool);
 			if (!p)
 				break;
 			ust__pq_push(&st->pools, &tcb->sndq, p);
+			ust__tcp_mem_sync(st, tcb);
 			continue;
 		}
 		uint32_t n = (uint32_t)UST_MIN((size_t)room, want - done);
@@ -210,12 +217,41 @@ static ssize_t tcp_send(struct ust_stack *st, struct ust__sock *s, const struct 
 		}
 		done += n;
 	}
+	if (mem_limited) {
+		struct ust__tcp *tp = ust__tcp(st);
+		tp->c.tx_mem_limited++;
+		tp->c.mem_limit_hits++;
+		if (done == 0) {
+			/* EPOLLOUT again when memory frees up (ust__tcp_mem_sync) */
+			tcb->flags |= UST_TF_MEMWAIT;
+			tp->mem_wait = true;
+		}
+	}
 	if (done == 0)
-		return -EAGAIN;	/* pool reserve reached: buffers return as data is acknowledged */
+		return -EAGAIN;	/* pool reserve or memory limit reached: buffers return as data is acknowledged */
 	ust__tcp(st)->in_write = true;
 	ust__tcp_output(st, tcb);
 	ust__tcp(st)->in_write = false;
 	return (ssize_t)done;
+}
+
+/*
+ * Would a write queue anything as far as the stack's memory limit goes: room in the tail
+ * buffer, or one more buffer admitted? If not, the connection waits for memory (woken by
+ * ust__tcp_mem_sync), so EPOLLOUT comes when it frees up.
+ */
+static bool mem_writable(struct ust_stack *st, struct ust__tcb *tcb)
+{
+	struct ust_pool *pool = st->pools.small;
+	struct ust_pkt *tail = ust__pq_deref(&st->pools, tcb->sndq.tail);
+	if (tail && ust__pkt_pool(&st->pools, tail) == pool && ust_pkt_tailroom(pool, tail) > 0)
+		return true;
+	struct ust__tcp *tp = ust__tcp(st);
+	if (ust__tcp_mem_room(tp->mem_total, tp->mem_limit, tcb->sndq.count, pool->buf_size) > 0)
+		return true;
+	tcb->flags |= UST_TF_MEMWAIT;
+	tp->mem_wait = true;
+	return false;
 }
 
 static ssize_t tcp_recv(struct ust_stack *st, struct ust__sock *s, const struct iovec *iov, int iovcnt, int flags,
@@ -257,7 +293,6 @@ static ssize_t tcp_recv(struct ust_stack *st, struct ust__sock *s, const struct 
 		}
 		done += n;
 		if (!(flags & MSG_PEEK)) {
-			ust__tcp(st)->rcvbuf_total -= n;
 			if (n == p->len) {
 				ust__pq_pop(&st->pools, &tcb->rcvq);
 				ust__pkt_free(&st->pools, p);
@@ -268,8 +303,10 @@ static ssize_t tcp_recv(struct ust_stack *st, struct ust__sock *s, const struct 
 		}
 		t = next;
 	}
-	if (!(flags & MSG_PEEK))
+	if (!(flags & MSG_PEEK)) {
+		ust__tcp_mem_sync(st, tcb);
 		ust__tcp_rcvd(st, tcb);
+	}
 	return (ssize_t)done;
 }
 
@@ -304,8 +341,8 @@ static int tcp_shutdown(struct ust_stack *st, struct ust__sock *s, int how)
 	if (how == SHUT_RD || how == SHUT_RDWR) {
 		s->flags |= UST_SOCK_F_SHUT_RD;
 		tcb->flags |= UST_TF_SHUT_RD;
-		ust__tcp(st)->rcvbuf_total -= tcb->rcvq.bytes;
 		ust__pq_purge(&st->pools, &tcb->rcvq);
+		ust__tcp_mem_sync(st, tcb);
 	}
 	if (how == SHUT_WR || how == SHUT_RDWR) {
 		s->flags |= UST_SOCK_F_SHUT_WR;
@@ -386,8 +423,7 @@ static bool tcp_close_pending(struct ust_stack *st, const struct ust__sock *s)
 
 static uint32_t tcp_poll(struct ust_stack *st, const struct ust__sock *s)
 {
-	(void)st;
-	const struct ust__tcb *tcb = s->proto;
+	struct ust__tcb *tcb = s->proto;	/* not const: mem_writable may mark it waiting */
 	uint32_t m = 0;
 	switch (tcb->state) {
 	case UST_TCPS_LISTEN:
@@ -407,7 +443,7 @@ static uint32_t tcp_poll(struct ust_stack *st, const struct ust__sock *s)
 		m |= EPOLLIN;
 	if ((tcb->flags & UST_TF_RCVD_FIN) || (s->flags & UST_SOCK_F_SHUT_RD))
 		m |= EPOLLRDHUP;
-	if ((s->flags & UST_SOCK_F_SHUT_WR) || (can_send(tcb) && tcb->sndq.bytes < tcb->sndbuf))
+	if ((s->flags & UST_SOCK_F_SHUT_WR) || (can_send(tcb) && tcb->sndq.bytes < tcb->sndbuf && mem_writable(st, tcb)))
 		m |= EPOLLOUT;
 	if ((tcb->flags & UST_TF_RCVD_FIN) && (tcb->flags & UST_TF_FIN_QUEUED))
 		m |= EPOLLHUP;

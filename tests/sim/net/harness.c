@@ -44,7 +44,8 @@ int sim_init(struct sim *s, const struct sim_opts *opts)
 	struct ust_stack_config cb = { .ip = "10.0.0.2/24", .seed = 2,
 				       .accept_unsolicited_arp = s->opts.accept_unsolicited_arp,
 				       .tcp_msl_ms = s->opts.tcp_msl_ms,
-				       .tcp_congestion = s->opts.tcp_congestion };
+				       .tcp_congestion = s->opts.tcp_congestion,
+				       .tcp_mem_limit = s->opts.tcp_mem_limit };
 	err = ust_stack_create_on(&s->b, eb, &cb, &why);
 	if (err)
 		return err;
@@ -52,7 +53,8 @@ int sim_init(struct sim *s, const struct sim_opts *opts)
 		s->end_a = ea;
 	} else {
 		struct ust_stack_config ca = { .ip = "10.0.0.1/24", .seed = 1, .tcp_msl_ms = s->opts.tcp_msl_ms,
-					       .tcp_congestion = s->opts.tcp_congestion };
+					       .tcp_congestion = s->opts.tcp_congestion,
+					       .tcp_mem_limit = s->opts.tcp_mem_limit };
 		err = ust_stack_create_on(&s->a, ea, &ca, &why);
 		if (err)
 			return err;

@@ -38,6 +38,7 @@ struct sim_opts {
 	bool accept_unsolicited_arp;	/* for B */
 	uint32_t tcp_msl_ms;		/* both stacks' ust_stack_config.tcp_msl_ms */
 	const char *tcp_congestion;	/* both stacks' ust_stack_config.tcp_congestion */
+	size_t tcp_mem_limit;		/* both stacks' ust_stack_config.tcp_mem_limit */
 };
 
 struct sim {
