@@ -268,6 +268,7 @@ static void process_ack(struct ust_stack *st, struct ust__tcb *tcb, const struct
 		}
 		/* send buffer follows the congestion window (auto-tuning) */
 		if (!(tcb->flags & UST_TF_SNDBUF_LOCK)) {
+			struct ust__tcp *tp = ust__tcp(st);
 			const struct ust_pool *pool = st->pools.small;
 			uint32_t cap = (uint32_t)UST_MIN((uint64_t)UST_TCP_SNDBUF_MAX,
 							 (uint64_t)pool->count / 4 * ust__tcp_tx_buf_bytes(pool));
