@@ -60,6 +60,8 @@ struct ust_tcp_cc_ops {
 	void (*on_rto)(struct ust_tcp_cc_conn *c, void *priv);
 	/* Optional: pacing rate in bytes/s; NULL = the generic rule of ust_tcp_cc_pacing_rate. */
 	uint64_t (*pacing_rate)(const struct ust_tcp_cc_conn *c, const void *priv);
+	/* Optional: the module's HyStart++ state (read-only, for tests, stats and traces). */
+	const struct ust_tcp_hystart *(*hystart)(const void *priv);
 };
 
 extern const struct ust_tcp_cc_ops ust_tcp_cc_newreno;
@@ -217,6 +219,8 @@ struct ust_tcp_hystart {
 };
 
 void ust__tcp_hystart_init(struct ust_tcp_hystart *h);
+/* The connection's HyStart++ state, NULL when its module has none. */
+const struct ust_tcp_hystart *ust__tcp_cc_hystart(const struct ust_tcp_cc *cc);
 /* One ACK while cwnd < ssthresh and !h->done: grows cwnd, may end slow start. */
 void ust__tcp_hystart_on_ack(struct ust_tcp_hystart *h, struct ust_tcp_cc_conn *c,
 			     uint32_t acked, uint32_t rtt_us);

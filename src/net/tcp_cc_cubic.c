@@ -181,6 +181,11 @@ static void cubic_on_rto(struct ust_tcp_cc_conn *c, void *priv)
 	set_cwnd(c, cu, 1.0);
 }
 
+static const struct ust_tcp_hystart *cubic_hystart(const void *priv)
+{
+	return &((const struct cubic *)priv)->hs;
+}
+
 const struct ust_tcp_cc_ops ust_tcp_cc_cubic = {
 	.name = "cubic",
 	.priv_size = sizeof(struct cubic),
@@ -189,6 +194,7 @@ const struct ust_tcp_cc_ops ust_tcp_cc_cubic = {
 	.on_congestion_event = cubic_on_congestion_event,
 	.on_recovery_exit = cubic_on_recovery_exit,
 	.on_rto = cubic_on_rto,
+	.hystart = cubic_hystart,
 };
 
 void ust__tcp_cubic_view(const struct ust_tcp_cc *cc, struct ust_tcp_cubic_view *out)
