@@ -212,13 +212,16 @@ struct ust_tcp_hystart {
 	bool round_valid;
 	uint32_t window_end;	/* the round ends when an ACK reaches this */
 	uint32_t last_round_min_rtt;	/* us, UINT32_MAX = none */
-	uint32_t current_round_min_rtt;
-	uint32_t rtt_sample_count;
+	uint32_t current_round_min_rtt;	/* all samples of the round so far */
+	uint32_t first_samples_min_rtt;	/* the round's first N_RTT_SAMPLE samples: the checks */
+	uint32_t rtt_sample_count;	/* counts up to N_RTT_SAMPLE */
 	uint32_t css_baseline_min_rtt;
 	uint32_t css_rounds;
 };
 
 void ust__tcp_hystart_init(struct ust_tcp_hystart *h);
+/* RttThresh = clamp(last_round_min_rtt / 8, 4 ms, 16 ms), us. */
+uint32_t ust__tcp_hystart_rtt_thresh(uint32_t last_round_min_rtt_us);
 /* The connection's HyStart++ state, NULL when its module has none. */
 const struct ust_tcp_hystart *ust__tcp_cc_hystart(const struct ust_tcp_cc *cc);
 /* One ACK while cwnd < ssthresh and !h->done: grows cwnd, may end slow start. */
