@@ -10,7 +10,8 @@
  * ust_tcp_cc_on_rto(). tcp output reads cc.conn.cwnd (and cc.conn.pacing_rate).
  * A module never sees the connection, only struct ust_tcp_cc_conn: all in bytes.
  *
- * Modules: "newreno" (RFC 5681 + RFC 3465 ABC with L = 2 + RFC 6582) and "cubic" (RFC 9438).
+ * Modules: "newreno" (RFC 5681 + RFC 3465 ABC with L = 2 + RFC 6582) and "cubic" (RFC 9438),
+ * both with HyStart++ (RFC 9406) in the initial slow start.
  * The registry (one per stack, no globals besides the const ops tables) maps names to ops
  * so TCP_CONGESTION can pick one per socket; the stack's default is chosen by name.
  */
@@ -192,8 +193,9 @@ void ust__tcp_reno_slow_start(struct ust_tcp_cc_conn *c, uint32_t acked);
 void ust__tcp_reno_recovery_exit(struct ust_tcp_cc_conn *c);
 
 /*
- * HyStart++ (RFC 9406), used by CUBIC in the initial slow start: slow start with
- * L = 8 (non-paced), per-round minimum RTT; a rise of the round's minimum RTT by
+ * HyStart++ (RFC 9406), used by CUBIC and NewReno in the initial slow start: slow start with
+ * L = 8 (non-paced; NewReno keeps RFC 3465's L = 2), per-round minimum RTT of the round's
+ * first 8 samples; a rise of the round's minimum RTT by
  * clamp(lastRoundMinRTT / 8, 4 ms, 16 ms) after 8 samples moves to Conservative Slow Start
  * (growth / 4); a fall below the CSS baseline goes back to slow start; 5 CSS rounds end slow
  * start (ssthresh = cwnd). A loss or timeout ends HyStart++ for the connection.
@@ -207,6 +209,7 @@ void ust__tcp_reno_recovery_exit(struct ust_tcp_cc_conn *c);
 #define UST_TCP_HYSTART_L 8u
 
 struct ust_tcp_hystart {
+	uint32_t l;		/* growth limit per ACK in slow start, segments (RFC 9406 L) */
 	bool done;		/* initial slow start is over: plain slow start from now on */
 	bool in_css;		/* Conservative Slow Start */
 	bool round_valid;
@@ -219,7 +222,8 @@ struct ust_tcp_hystart {
 	uint32_t css_rounds;
 };
 
-void ust__tcp_hystart_init(struct ust_tcp_hystart *h);
+/* l: the module's L (UST_TCP_HYSTART_L for CUBIC, UST_TCP_CC_ABC_L for NewReno). */
+void ust__tcp_hystart_init(struct ust_tcp_hystart *h, uint32_t l);
 /* RttThresh = clamp(last_round_min_rtt / 8, 4 ms, 16 ms), us. */
 uint32_t ust__tcp_hystart_rtt_thresh(uint32_t last_round_min_rtt_us);
 /* The connection's HyStart++ state, NULL when its module has none. */

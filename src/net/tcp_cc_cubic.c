@@ -74,7 +74,7 @@ static void cubic_init(struct ust_tcp_cc_conn *c, void *priv)
 
 	memset(cu, 0, sizeof(*cu));
 	cu->cwnd_seg = (double)c->cwnd / c->smss;
-	ust__tcp_hystart_init(&cu->hs);
+	ust__tcp_hystart_init(&cu->hs, UST_TCP_HYSTART_L);
 	/* a switch to CUBIC mid-connection does not restart the initial slow start logic */
 	cu->hs.done = c->ssthresh != UINT32_MAX;
 }

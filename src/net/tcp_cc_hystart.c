@@ -1,6 +1,6 @@
 /*
  * HyStart++ (RFC 9406) for the initial slow start, shared by modules that want it (CUBIC
- * does). Rounds are delimited by SND.NXT at the round's start (windowEnd); the minimum RTT
+ * and NewReno do). Rounds are delimited by SND.NXT at the round's start (windowEnd); the minimum RTT
  * of each round is compared with the previous round's to leave slow start before the
  * queue overflows, through Conservative Slow Start. Units: bytes and microseconds.
  */
@@ -10,9 +10,10 @@
 
 #define INF UINT32_MAX
 
-void ust__tcp_hystart_init(struct ust_tcp_hystart *h)
+void ust__tcp_hystart_init(struct ust_tcp_hystart *h, uint32_t l)
 {
 	*h = (struct ust_tcp_hystart){
+		.l = l ? l : UST_TCP_HYSTART_L,
 		.last_round_min_rtt = INF,
 		.current_round_min_rtt = INF,
 		.first_samples_min_rtt = INF,
@@ -34,7 +35,7 @@ uint32_t ust__tcp_hystart_rtt_thresh(uint32_t last)
 void ust__tcp_hystart_on_ack(struct ust_tcp_hystart *h, struct ust_tcp_cc_conn *c,
 			     uint32_t acked, uint32_t rtt_us)
 {
-	uint32_t limit = UST_TCP_HYSTART_L * c->smss;
+	uint64_t limit = (uint64_t)h->l * c->smss;
 	uint64_t inc, cwnd;
 
 	/* a new round begins when the ACK covers the previous round's windowEnd */
