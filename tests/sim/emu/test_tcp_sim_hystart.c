@@ -5,7 +5,8 @@
  * HyStart++ must see the round's minimum RTT rise and leave slow start (through CSS) while
  * the queue still has room: few tail drops in slow start, ssthresh within a sensible factor
  * of what the path holds, for both CUBIC and NewReno. HYSTART_TRACE=1 prints every round
- * (cwnd, RTT samples, HyStart++ state) and the per-second throughput.
+ * (cwnd, RTT samples, HyStart++ state) and the per-second throughput; HYSTART_TRACE_ALL=1
+ * also prints cwnd, peer window, flight and the last RTT sample every 20 ms.
  */
 #include "emu_test_util.h"
 
