@@ -195,6 +195,11 @@ void ust_tcp_cc_on_send(struct ust_tcp_cc *cc, uint32_t snd_nxt)
 	cc->conn.snd_nxt = snd_nxt;
 }
 
+const struct ust_tcp_hystart *ust__tcp_cc_hystart(const struct ust_tcp_cc *cc)
+{
+	return cc->ops && cc->ops->hystart ? cc->ops->hystart(&cc->priv) : NULL;
+}
+
 void ust_tcp_cc_set_smss(struct ust_tcp_cc *cc, uint32_t smss)
 {
 	struct ust_tcp_cc_conn *c = &cc->conn;

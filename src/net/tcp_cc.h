@@ -10,7 +10,8 @@
  * ust_tcp_cc_on_rto(). tcp output reads cc.conn.cwnd (and cc.conn.pacing_rate).
  * A module never sees the connection, only struct ust_tcp_cc_conn: all in bytes.
  *
- * Modules: "newreno" (RFC 5681 + RFC 3465 ABC with L = 2 + RFC 6582) and "cubic" (RFC 9438).
+ * Modules: "newreno" (RFC 5681 + RFC 3465 ABC with L = 2 + RFC 6582) and "cubic" (RFC 9438),
+ * both with HyStart++ (RFC 9406) in the initial slow start.
  * The registry (one per stack, no globals besides the const ops tables) maps names to ops
  * so TCP_CONGESTION can pick one per socket; the stack's default is chosen by name.
  */
@@ -60,6 +61,8 @@ struct ust_tcp_cc_ops {
 	void (*on_rto)(struct ust_tcp_cc_conn *c, void *priv);
 	/* Optional: pacing rate in bytes/s; NULL = the generic rule of ust_tcp_cc_pacing_rate. */
 	uint64_t (*pacing_rate)(const struct ust_tcp_cc_conn *c, const void *priv);
+	/* Optional: the module's HyStart++ state (read-only, for tests, stats and traces). */
+	const struct ust_tcp_hystart *(*hystart)(const void *priv);
 };
 
 extern const struct ust_tcp_cc_ops ust_tcp_cc_newreno;
@@ -190,8 +193,9 @@ void ust__tcp_reno_slow_start(struct ust_tcp_cc_conn *c, uint32_t acked);
 void ust__tcp_reno_recovery_exit(struct ust_tcp_cc_conn *c);
 
 /*
- * HyStart++ (RFC 9406), used by CUBIC in the initial slow start: slow start with
- * L = 8 (non-paced), per-round minimum RTT; a rise of the round's minimum RTT by
+ * HyStart++ (RFC 9406), used by CUBIC and NewReno in the initial slow start: slow start with
+ * L = 8 (non-paced; NewReno keeps RFC 3465's L = 2), per-round minimum RTT of the round's
+ * first 8 samples; a rise of the round's minimum RTT by
  * clamp(lastRoundMinRTT / 8, 4 ms, 16 ms) after 8 samples moves to Conservative Slow Start
  * (growth / 4); a fall below the CSS baseline goes back to slow start; 5 CSS rounds end slow
  * start (ssthresh = cwnd). A loss or timeout ends HyStart++ for the connection.
@@ -205,18 +209,25 @@ void ust__tcp_reno_recovery_exit(struct ust_tcp_cc_conn *c);
 #define UST_TCP_HYSTART_L 8u
 
 struct ust_tcp_hystart {
+	uint32_t l;		/* growth limit per ACK in slow start, segments (RFC 9406 L) */
 	bool done;		/* initial slow start is over: plain slow start from now on */
 	bool in_css;		/* Conservative Slow Start */
 	bool round_valid;
 	uint32_t window_end;	/* the round ends when an ACK reaches this */
 	uint32_t last_round_min_rtt;	/* us, UINT32_MAX = none */
-	uint32_t current_round_min_rtt;
-	uint32_t rtt_sample_count;
+	uint32_t current_round_min_rtt;	/* all samples of the round so far */
+	uint32_t first_samples_min_rtt;	/* the round's first N_RTT_SAMPLE samples: the checks */
+	uint32_t rtt_sample_count;	/* counts up to N_RTT_SAMPLE */
 	uint32_t css_baseline_min_rtt;
 	uint32_t css_rounds;
 };
 
-void ust__tcp_hystart_init(struct ust_tcp_hystart *h);
+/* l: the module's L (UST_TCP_HYSTART_L for CUBIC, UST_TCP_CC_ABC_L for NewReno). */
+void ust__tcp_hystart_init(struct ust_tcp_hystart *h, uint32_t l);
+/* RttThresh = clamp(last_round_min_rtt / 8, 4 ms, 16 ms), us. */
+uint32_t ust__tcp_hystart_rtt_thresh(uint32_t last_round_min_rtt_us);
+/* The connection's HyStart++ state, NULL when its module has none. */
+const struct ust_tcp_hystart *ust__tcp_cc_hystart(const struct ust_tcp_cc *cc);
 /* One ACK while cwnd < ssthresh and !h->done: grows cwnd, may end slow start. */
 void ust__tcp_hystart_on_ack(struct ust_tcp_hystart *h, struct ust_tcp_cc_conn *c,
 			     uint32_t acked, uint32_t rtt_us);

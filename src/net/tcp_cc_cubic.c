@@ -74,7 +74,7 @@ static void cubic_init(struct ust_tcp_cc_conn *c, void *priv)
 
 	memset(cu, 0, sizeof(*cu));
 	cu->cwnd_seg = (double)c->cwnd / c->smss;
-	ust__tcp_hystart_init(&cu->hs);
+	ust__tcp_hystart_init(&cu->hs, UST_TCP_HYSTART_L);
 	/* a switch to CUBIC mid-connection does not restart the initial slow start logic */
 	cu->hs.done = c->ssthresh != UINT32_MAX;
 }
@@ -181,6 +181,11 @@ static void cubic_on_rto(struct ust_tcp_cc_conn *c, void *priv)
 	set_cwnd(c, cu, 1.0);
 }
 
+static const struct ust_tcp_hystart *cubic_hystart(const void *priv)
+{
+	return &((const struct cubic *)priv)->hs;
+}
+
 const struct ust_tcp_cc_ops ust_tcp_cc_cubic = {
 	.name = "cubic",
 	.priv_size = sizeof(struct cubic),
@@ -189,6 +194,7 @@ const struct ust_tcp_cc_ops ust_tcp_cc_cubic = {
 	.on_congestion_event = cubic_on_congestion_event,
 	.on_recovery_exit = cubic_on_recovery_exit,
 	.on_rto = cubic_on_rto,
+	.hystart = cubic_hystart,
 };
 
 void ust__tcp_cubic_view(const struct ust_tcp_cc *cc, struct ust_tcp_cubic_view *out)

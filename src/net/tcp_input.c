@@ -236,6 +236,8 @@ static void process_ack(struct ust_stack *st, struct ust__tcb *tcb, const struct
 		if (rtt_us)
 			ust_tcp_cc_set_rtt(&tcb->cc, ust_tcp_rtt_srtt_us(&tcb->rtt), tcb->rtt.min_us);
 		uint32_t flight = tcb->snd_max - ack;
+		/* HyStart++ rounds end at SND.NXT as of the round's start (RFC 9406 windowEnd) */
+		ust_tcp_cc_on_send(&tcb->cc, tcb->snd_max);
 		unsigned r = ust_tcp_cc_on_ack(&tcb->cc, ack, acked, flight, rtt_us, st->now);
 		ust__tcp_sndq_drop(st, tcb, UST_MIN(acked, (uint32_t)tcb->sndq.bytes));
 		tcb->snd_una = ack;
