@@ -12,6 +12,7 @@
 # ustack's counters (--stats) must show the recovery: out-of-order segments received in 1
 # (Linux's data was dropped) and retransmissions in 2, and nftables must have dropped segments
 # in both directions. With offload on TAP, ustack's capture must hold super-frames (TSO).
+# TCPIO_KEEP=DIR: the captures and ustack-nc's stderr (--stats) are copied to DIR at the end.
 source "$(dirname "$0")/lib.sh"
 LOSS=${2:-0}
 SIZE=${TCPIO_SIZE:-$((100 * 1024 * 1024))}	# Linux -> ustack
@@ -80,6 +81,9 @@ if [[ $LINK == tap ]]; then
 	big=$(tshark -r "$T/cli.pcap" -Y "frame.len > 1514" 2>/dev/null | wc -l)
 	note "frames over 1514 bytes sent by ustack-nc: $big"
 	[[ $big -gt 0 ]] || fail "no super-frame in $T/cli.pcap: TAP offload was not negotiated"
+fi
+if [[ -n ${TCPIO_KEEP:-} ]]; then
+	mkdir -p "$TCPIO_KEEP" && cp "$T"/*.pcap "$T"/*.err "$TCPIO_KEEP"/ 2>/dev/null
 fi
 for f in "$T"/*.pcap; do
 	[[ -s $f ]] || continue
