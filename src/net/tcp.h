@@ -44,7 +44,7 @@
 	X(tx_errors) X(tx_challenge_acks) X(tx_challenge_limited) X(tx_oow_acks_limited)                        \
 	X(syncookies_sent) X(syncookies_ok) X(syncookies_failed)                         \
 	X(retransmits) X(fast_retransmits) X(sack_retransmits) X(rto_timeouts)           \
-	X(lost_retransmits)                                                              \
+	X(lost_retransmits) X(tlp_probes) X(tlp_recoveries)                              \
 	X(zero_window_probes) X(keepalive_probes) X(keepalive_timeouts)                  \
 	X(rto_giveups) X(delayed_acks) X(tx_autocorked)                                  \
 	X(conn_active) X(conn_passive) X(conn_established) X(conn_reset_rx)              \
@@ -92,6 +92,11 @@ enum ust__tcp_state {
 #define UST_TCP_RCVBUF_MAX (6u * 1024u * 1024u)		/* auto-tuning ceiling (Linux tcp_rmem[2]) */
 #define UST_TCP_SNDBUF_MAX (4u * 1024u * 1024u)
 #define UST_TCP_TSO_MAX 65000u				/* payload of one big segment */
+/* Tail loss probe (RFC 8985 7.2): PTO = 2 SRTT, at least UST_TCP_TLP_MIN_NS (the peer's and
+ * our timer granularity, Linux's TCP_TIMEOUT_MIN), plus the worst-case delayed ACK when one
+ * segment is in flight, at most the RTO. */
+#define UST_TCP_TLP_MIN_NS (2ull * UST_NS_PER_MS)
+#define UST_TCP_TLP_DELACK_NS (200ull * UST_NS_PER_MS)	/* RFC 8985 WCDelAckT */
 /* Stack-wide TCP memory (ust_stack_config.tcp_mem_limit): the default is three quarters of
  * the frame pool (the rest receives ACKs and builds frames); whatever the limit, each socket's send queue and in-order receive queue may always
  * hold this many buffers, so no connection is starved to a dead stop by the others. */
@@ -125,6 +130,8 @@ enum ust__tcp_state {
 #define UST_TF_TS_COOKIE 0x00800000u	/* cookie SYN-ACK: TSval is in ts_recent_ms */
 #define UST_TF_CORKED 0x02000000u	/* on the autocork list: a runt held back until the poll */
 #define UST_TF_MEMWAIT 0x04000000u	/* a write found the stack at its memory limit: wake on free */
+#define UST_TF_TLP 0x08000000u		/* rto_at is the tail loss probe's deadline (PTO) */
+#define UST_TF_TLP_OUT 0x10000000u	/* a probe was sent and SND.UNA has not passed tlp_high */
 
 struct ust__tcb {
 	struct ust__demux_node node;	/* 5-tuple (connections) */
@@ -164,9 +171,10 @@ struct ust__tcb {
 	uint32_t rcvbuf, sndbuf;	/* effective (auto-tuned) limits */
 	uint32_t rcv_tune_seq;		/* rcv_nxt at the tuning epoch */
 	uint32_t total_retrans;
-	uint32_t ooo_last;
+	uint32_t ooo_last;		/* seq of the last out-of-order segment (first SACK block) */
 	uint32_t rtx_ms;		/* TSval of the last retransmission (Karn's rule for TS samples) */
-	uint32_t oow_ack_ms;		/* last ACK answering an invalid pure ACK (ACK-loop limit) */		/* seq of the last out-of-order segment (first SACK block) */
+	uint32_t oow_ack_ms;		/* last ACK answering an invalid pure ACK (ACK-loop limit) */
+	uint32_t tlp_seq, tlp_high;	/* UST_TF_TLP_OUT: the probe's first octet, SND.MAX after it */
 	/* RFC 6675 scoreboard (dev-tcp's tcp_sack), allocated only while the peer SACKs data */
 	struct ust_tcp_sack_board *sb;
 	struct ust__pq sndq;		/* bytes from snd_una on (sent and unsent), packet buffers */
@@ -197,6 +205,7 @@ struct ust__tcp {
 	bool isn_forced;		/* test hook: next ISN */
 	uint32_t isn_next;
 	bool tso;			/* backend offers TSO: big segments */
+	bool tlp;			/* tail loss probes (on; tests turn them off to compare) */
 	/* Stack-wide memory: buffer sizes held by every connection's queues (the sum of tcb->mem),
 	 * its high-water mark, and the limit (ust_stack_config.tcp_mem_limit). mem_wait: some
 	 * connection has UST_TF_MEMWAIT set. */
@@ -296,6 +305,9 @@ uint32_t ust__tcp_rcv_window(struct ust_stack *st, const struct ust__tcb *tcb);
 /* Timer expiries. */
 void ust__tcp_rto_expired(struct ust_stack *st, struct ust__tcb *tcb);
 void ust__tcp_persist_expired(struct ust_stack *st, struct ust__tcb *tcb);
+void ust__tcp_tlp_expired(struct ust_stack *st, struct ust__tcb *tcb);
+/* The ACK just processed: did it deliver the tail loss probe with holes below it? */
+void ust__tcp_tlp_ack(struct ust_stack *st, struct ust__tcb *tcb);
 void ust__tcp_keepalive_expired(struct ust_stack *st, struct ust__tcb *tcb);
 void ust__tcp_arm_rto(struct ust_stack *st, struct ust__tcb *tcb);
 /* Bytes of sndq not sent yet / in flight. */

@@ -243,6 +243,7 @@ static void process_ack(struct ust_stack *st, struct ust__tcb *tcb, const struct
 		tcb->snd_una = ack;
 		if (ust_seq_lt(tcb->snd_nxt, ack))
 			tcb->snd_nxt = ack;
+		ust__tcp_tlp_ack(st, tcb);
 		if (tcb->sb && tcb->sb->count == 0 && !tcb->sb->in_recovery && !(tcb->flags & UST_TF_INRECOVERY)) {
 			free(tcb->sb);	/* nothing SACKed any more: idle connections stay small */
 			tcb->sb = NULL;
@@ -288,6 +289,7 @@ static void process_ack(struct ust_stack *st, struct ust__tcb *tcb, const struct
 	} else if (ack == tcb->snd_una && tcb->snd_max != tcb->snd_una &&
 		   ((dlen == 0 && !fin && new_wnd == tcb->snd_wnd) || newly_sacked)) {
 		/* a duplicate ACK (RFC 5681), or one carrying SACK information (RFC 6675) */
+		ust__tcp_tlp_ack(st, tcb);
 		dup_ack(st, tcb, ack);
 	}
 	/* window update (RFC 9293 3.10.7.4: SND.WL1/WL2 guard against old segments) */

@@ -3,7 +3,8 @@
  * challenge-ACK rate limit), control block lifetime and the one timer entry per connection.
  *
  * The timer multiplexes every deadline a connection has onto a single struct ust_timer:
- *   rto_at    retransmission (RFC 6298) or, with UST_TF_PERSIST, the zero-window probe
+ *   rto_at    retransmission (RFC 6298) or, with UST_TF_PERSIST, the zero-window probe, or,
+ *             with UST_TF_TLP, the tail loss probe (RFC 8985 7, earlier than the RTO)
  *   delack_at delayed ACK (40 ms)
  *   keep_at   keepalive idle/interval, TIME_WAIT (2 MSL), orphan FIN_WAIT_2, handshake limit
  * The wheel entry is armed at the earliest of them; on expiry each due one is handled.
@@ -55,6 +56,8 @@ static void tcb_timer_fn(struct ust_timer *t, uint64_t now)
 		tcb->rto_at = 0;
 		if (tcb->flags & UST_TF_PERSIST)
 			ust__tcp_persist_expired(st, tcb);
+		else if (tcb->flags & UST_TF_TLP)
+			ust__tcp_tlp_expired(st, tcb);
 		else
 			ust__tcp_rto_expired(st, tcb);
 		return;	/* may have freed tcb; it re-armed its timer otherwise */
@@ -384,6 +387,7 @@ int ust__tcp_module_init(struct ust_stack *st)
 	tp->msl_ns = UST_TCP_MSL_NS_DEFAULT;
 	tp->challenge_sec = UINT64_MAX;
 	tp->tso = (st->be->features & UST_BACKEND_F_TSO) != 0;
+	tp->tlp = true;
 	/* stack-wide memory: 3/4 of the frame pool unless ust_stack_config.tcp_mem_limit says */
 	ust__tcp_set_mem_limit(st, 0);
 	int err = ust__ipv4_register(st, UST_IPPROTO_TCP, ust__tcp_input, ust__tcp_icmp_error);

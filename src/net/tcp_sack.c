@@ -49,6 +49,8 @@ static void advance(struct ust_tcp_sack_board *sb, uint32_t ack)
 	}
 	if (ust_seq_lt(sb->high_rxt, ack))
 		sb->high_rxt = ack;
+	if (sb->lost_below_valid && ust_seq_geq(ack, sb->lost_below))
+		sb->lost_below_valid = false;
 	if (sb->in_recovery && ust_seq_geq(ack, sb->recovery_point)) {
 		sb->in_recovery = false;
 		sb->rtx_count = 0;
@@ -205,6 +207,8 @@ bool ust_tcp_sack_is_lost(const struct ust_tcp_sack_board *sb, uint32_t seq)
 	unsigned ranges = 0;
 	uint32_t bytes = 0;
 
+	if (sb->lost_below_valid && ust_seq_lt(seq, sb->lost_below))
+		return true;
 	/* walk from the top: SACKed octets with sequence numbers greater than seq */
 	for (int i = sb->count - 1; i >= 0; i--) {
 		const struct ust_tcp_sack_block *r = &sb->ranges[i];
@@ -218,6 +222,15 @@ bool ust_tcp_sack_is_lost(const struct ust_tcp_sack_board *sb, uint32_t seq)
 			return true;
 	}
 	return false;
+}
+
+void ust_tcp_sack_mark_lost_below(struct ust_tcp_sack_board *sb, uint32_t seq)
+{
+	if (!ust_seq_gt(seq, sb->snd_una))
+		return;
+	if (!sb->lost_below_valid || ust_seq_gt(seq, sb->lost_below))
+		sb->lost_below = seq;
+	sb->lost_below_valid = true;
 }
 
 bool ust_tcp_sack_is_sacked(const struct ust_tcp_sack_board *sb, uint32_t seq)
@@ -422,6 +435,7 @@ void ust_tcp_sack_on_rto(struct ust_tcp_sack_board *sb, bool discard)
 	sb->recovery_point = sb->snd_nxt;
 	sb->high_rxt = sb->snd_una;
 	sb->rtx_count = 0;
+	sb->lost_below_valid = false;
 	if (discard) {
 		sb->count = 0;
 		sb->sacked_bytes = 0;

@@ -76,6 +76,8 @@ struct ust_tcp_sack_board {
 	uint32_t recovery_point;
 	bool rescue_valid;
 	bool in_recovery;
+	bool lost_below_valid;
+	uint32_t lost_below;	/* everything un-SACKed below it is lost (a later probe arrived) */
 	uint16_t count;
 	uint32_t sacked_bytes;	/* sum of range lengths */
 	struct ust_tcp_sack_block ranges[UST_TCP_SACK_MAX_RANGES];	/* sorted, disjoint, not adjacent */
@@ -114,8 +116,16 @@ void ust_tcp_sack_sent(struct ust_tcp_sack_board *sb, uint32_t snd_nxt);
 uint32_t ust_tcp_sack_update(struct ust_tcp_sack_board *sb, uint32_t ack,
 			     const struct ust_tcp_sack_block *blocks, unsigned n, bool *dsack);
 
-/* IsLost(seq): DupThresh ranges or more than (DupThresh - 1) * SMSS bytes SACKed above seq. */
+/* IsLost(seq): DupThresh ranges or more than (DupThresh - 1) * SMSS bytes SACKed above seq,
+ * or seq below a mark set by ust_tcp_sack_mark_lost_below(). */
 bool ust_tcp_sack_is_lost(const struct ust_tcp_sack_board *sb, uint32_t seq);
+
+/*
+ * Deem every un-SACKed octet below seq lost: a tail loss probe sent after all of it, at
+ * least 2 SRTT later, has arrived (RFC 8985's rule in transmission order). The mark goes
+ * when SND.UNA passes it or at the RTO.
+ */
+void ust_tcp_sack_mark_lost_below(struct ust_tcp_sack_board *sb, uint32_t seq);
 
 /* SetPipe(): bytes presumed in the network. */
 uint32_t ust_tcp_sack_pipe(const struct ust_tcp_sack_board *sb);
