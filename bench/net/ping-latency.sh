@@ -26,7 +26,11 @@ for load in $LOADS; do
 	for t in "${BENCH_TARGETS[@]}"; do
 		d=$T/$t-$load
 		mkdir -p "$d"
-		# One shell inside the namespace starts every pinger (no per-process netns setup cost).
+		# One shell inside the namespace starts every pinger (no per-process netns setup
+		# cost), one after the other, so their phases spread over the interval. (Holding
+		# them at a barrier and releasing them together was tried: pings in lockstep, where
+		# the replies' cross-CPU wakeups of other pingers preempt pingers between their
+		# timestamp and their send; that measures the pingers' CPU, not the responder.)
 		ip netns exec "$NS_P" taskset -c "$LX_CPU" bash -c '
 			for ((i = 0; i < $1; i++)); do
 				ping -q -c "$2" -i "$3" -W 2 "$4" >"$5/$i" 2>&1 &

@@ -444,6 +444,16 @@ int ust_tool_wait(struct ust_tool *t, uint64_t until_ns, struct ust_tool_event *
 	int timeout_ms, n, stored = 0;
 
 	/*
+	 * Busy polling: most rounds only poll the stack (one read of the link when it is idle)
+	 * and return, so a frame waits at most one such round; every UST_TOOL_BUSY_FULL_ROUND-th
+	 * round is a full step below (the tool's own fds, signals, and a yield when idle).
+	 */
+	if (t->busy_poll && ++t->busy_rounds % UST_TOOL_BUSY_FULL_ROUND != 0) {
+		(void)ust_stack_poll(t->stack, now);
+		return 0;
+	}
+
+	/*
 	 * Frames processed here may have made a socket readable (a reply can arrive while the
 	 * poll flushes the request): then do not sleep, let the tool look at its sockets first.
 	 */

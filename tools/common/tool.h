@@ -25,6 +25,10 @@
 #define UST_TOOL_EXIT_RUNTIME 1
 #define UST_TOOL_EXIT_USAGE 2
 
+/* --busy-poll: one round of ust_tool_wait in this many also watches the tool's fds and
+ * signals and yields the CPU when idle; the others only poll the stack (about 0.5 us). */
+#define UST_TOOL_BUSY_FULL_ROUND 64u
+
 /* getopt_long codes of the common options (outside the range of short options). */
 enum {
 	UST_TOOL_OPT_IF = 0x1000,
@@ -69,6 +73,7 @@ struct ust_tool {
 	bool print_stats;		/* --stats: dump every counter to stderr on exit */
 	bool help;			/* --help was given */
 	bool busy_poll;			/* --busy-poll: never sleep in the kernel (a core of its own) */
+	unsigned busy_rounds;		/* --busy-poll: rounds of ust_tool_wait so far */
 	long cpu_latency_us;		/* --cpu-latency: PM QoS wake-up latency to hold, -1 = none */
 	int cpu_latency_fd;		/* /dev/cpu_dma_latency while the request is held, else -1 */
 	struct ust_stack *stack;	/* NULL until ust_tool_open */
@@ -126,7 +131,9 @@ int ust_tool_unwatch_fd(struct ust_tool *t, int fd);
  * One turn of the event loop: poll the stack (process frames, timers, flush transmits); unless
  * that processed frames, sleep until a frame, a watched fd, a signal, the stack's next deadline
  * or `until_ns` (absolute, ust_now() clock; UINT64_MAX: no limit; 0: do not sleep); then poll
- * the stack again. The caller then looks at its sockets (non-blocking calls).
+ * the stack again. The caller then looks at its sockets (non-blocking calls). With
+ * --busy-poll it never sleeps, and only one call in UST_TOOL_BUSY_FULL_ROUND looks at the
+ * tool's fds and signals (the others poll the stack once and return 0).
  * Returns the number of tool events stored (<= max); t->stop_signal is set by signals.
  */
 int ust_tool_wait(struct ust_tool *t, uint64_t until_ns, struct ust_tool_event *ev, int max);
