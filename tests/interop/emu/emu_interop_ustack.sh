@@ -7,11 +7,11 @@
 #   * Linux iperf3 -c -> ustack-perf -s (ustack receives): within 5% of 100 Mbit/s of IP
 #     packets after the first second, the bound of the Linux-to-Linux case in emu_interop.sh
 #     (TCP goodput is 1448/1500 of it: 96.5 Mbit/s).
-#   * ustack-perf -c -> Linux iperf3 -s (ustack sends): within 5% of 100 Mbit/s from the
-#     fourth second on. KNOWN GAP: ustack's slow start overshoots the 1000-slot queue (about
-#     3000-3800 tail drops, newreno and cubic with HyStart++ alike; Linux's sender has none
-#     here) and recovering takes until the third second: after the first second it averages
-#     about 86 Mbit/s, not 95. The script prints that figure; it fails only on steady state.
+#   * ustack-perf -c -> Linux iperf3 -s (ustack sends): within 5% of 100 Mbit/s after the
+#     first second, the same bound. (Until HyStart++ was fed its rounds, ustack's slow start
+#     overshot the 1000-slot queue by thousands of packets and this was about 86 Mbit/s.)
+#   The receiver's last interval is left out in both: it ends when the test does, and with
+#   ustack-perf as the client it also holds the wait for the data's acknowledgment.
 # Everything lives in namespaces this script creates and deletes (also on failure).
 set -euo pipefail
 EMU=${1:?usage: emu_interop_ustack.sh USTACK-EMU USTACK-PERF USTACK-NC}
@@ -126,7 +126,8 @@ if d.get("error"):
 iv = [i["sum"] for i in d.get("intervals", []) if not i["sum"].get("omitted")]
 print("  per second (Mbit/s): " + " ".join("%.1f" % (s["bits_per_second"] / 1e6) for s in iv),
       file=sys.stderr)
-iv = iv[int(sys.argv[2]):]
+# the last interval holds the end of the test (a partial second, the final drain)
+iv = iv[int(sys.argv[2]):-1] if len(iv) > int(sys.argv[2]) + 1 else iv[int(sys.argv[2]):]
 if not iv:
     sys.exit("no intervals")
 print("%.0f" % (sum(s["bytes"] for s in iv) * 8 / sum(s["seconds"] for s in iv)))
@@ -144,11 +145,9 @@ ua timeout $((DUR + 20)) "$PERF" "${US[@]}" -c 10.77.0.2 -p 5201 -t "$DUR" ${EMU
 wait_exit "$spid" 20 || fail "iperf3 -s did not exit"
 "$EMU" --control "$ctl" --cmd show | grep -E "^# counters"
 bps=$(rate "$dir/lsrv.json" 1) || fail "iperf3 -s JSON"
-echo "ustack-perf -c -> Linux: $bps bit/s after the first second (known gap: slow start, see the top)"
-bps=$(rate "$dir/lsrv.json" 3 2>/dev/null) || fail "iperf3 -s JSON"
-echo "ustack-perf -c -> Linux: $bps bit/s from the fourth second on"
-within5 "$bps" || fail "ustack TCP sending through 100 Mbit/s got $bps bit/s in steady state, want 100 Mbit/s +- 5%"
-echo "ok: ustack sender within 5% of 100 Mbit/s (steady state)"
+echo "ustack-perf -c -> Linux: $bps bit/s after the first second"
+within5 "$bps" || fail "ustack TCP sending through 100 Mbit/s got $bps bit/s, want 100 Mbit/s +- 5%"
+echo "ok: ustack sender within 5% of 100 Mbit/s"
 
 # --- Linux iperf3 -c -> ustack-perf -s (ustack receives) ---
 ua timeout $((DUR + 30)) "$PERF" "${US[@]}" -s -1 -p 5202 >"$dir/usrv.out" 2>"$dir/usrv.err" &
