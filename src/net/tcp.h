@@ -302,7 +302,9 @@ void ust__tcp_send_rst_tcb(struct ust_stack *st, struct ust__tcb *tcb);
 void ust__tcp_respond(struct ust_stack *st, uint32_t src, uint32_t dst, uint16_t sport, uint16_t dport,
 		      uint32_t seq, uint32_t ack, uint8_t flags);
 uint32_t ust__tcp_rcv_window(struct ust_stack *st, const struct ust__tcb *tcb);
-/* Timer expiries. */
+/* (Re)send the SYN or SYN-ACK from ISS; arms the RTO if none is armed. */
+void ust__tcp_send_syn(struct ust_stack *st, struct ust__tcb *tcb);
+/* Timer expiries (tcp_timer.c). */
 void ust__tcp_rto_expired(struct ust_stack *st, struct ust__tcb *tcb);
 void ust__tcp_persist_expired(struct ust_stack *st, struct ust__tcb *tcb);
 void ust__tcp_tlp_expired(struct ust_stack *st, struct ust__tcb *tcb);
