@@ -105,10 +105,10 @@ static void test_slow_start_abc(void **state)
 	/* application-limited: no growth */
 	cc.conn.ssthresh = UINT32_MAX;
 	cc.conn.cwnd = 13500;
-	cc.conn.app_limited = true;
+	ust_tcp_cc_on_output(&cc, una, una + 3000, 3000, false);	/* flight 3000 < cwnd / 2 */
 	ust_tcp_cc_on_ack(&cc, una += 1000, 1000, 2000, 0, 0);
 	assert_int_equal(cc.conn.cwnd, 13500);
-	cc.conn.app_limited = false;
+	ust_tcp_cc_on_output(&cc, una, una + 13500, 13500, true);
 	cc.conn.ssthresh = 15000;
 	ust_tcp_cc_on_ack(&cc, una += 2000, 2000, 8000, 0, 0);
 	assert_int_equal(cc.conn.cwnd, 15000);
