@@ -101,6 +101,8 @@ int ust_tcp_cc_init(struct ust_tcp_cc *cc, const struct ust_tcp_cc_ops *ops, uin
 	cc->conn.snd_nxt = iss + 1;
 	cc->recover = iss;
 	cc->sack = sack;
+	cc->cwnd_blocked = true;	/* no report yet: grow as if cwnd-limited */
+	cc->usage_seq = iss + 1;
 	return ust_tcp_cc_set_ops(cc, ops);
 }
 
@@ -137,7 +139,10 @@ unsigned ust_tcp_cc_on_ack(struct ust_tcp_cc *cc, uint32_t ack, uint32_t acked, 
 				flags |= UST_TCP_CC_RESTART_TIMER;
 			}
 		}
-	} else if (!c->app_limited) {
+	} else {
+		/* the module sees every ACK (CUBIC keeps its clock honest) and grows only when
+		 * cwnd_limited */
+		c->cwnd_limited = ust_tcp_cc_is_cwnd_limited(cc);
 		cc->ops->on_ack(c, &cc->priv, acked, rtt_us);
 	}
 	ust_tcp_cc_pacing_rate(cc);
@@ -193,6 +198,28 @@ void ust_tcp_cc_on_rto(struct ust_tcp_cc *cc, uint32_t snd_una, uint32_t snd_nxt
 void ust_tcp_cc_on_send(struct ust_tcp_cc *cc, uint32_t snd_nxt)
 {
 	cc->conn.snd_nxt = snd_nxt;
+}
+
+void ust_tcp_cc_on_output(struct ust_tcp_cc *cc, uint32_t snd_una, uint32_t snd_nxt,
+			  uint32_t flight, bool blocked)
+{
+	/* Keep the strongest signal of the window (Linux tcp_cwnd_validate): a block by cwnd
+	 * holds until the window ends; otherwise the highest flight. A new window starts over. */
+	if (ust_seq_geq(snd_una, cc->usage_seq) || blocked ||
+	    (!cc->cwnd_blocked && flight > cc->max_flight)) {
+		cc->cwnd_blocked = blocked;
+		cc->max_flight = flight;
+		cc->usage_seq = snd_nxt;
+	}
+}
+
+bool ust_tcp_cc_is_cwnd_limited(const struct ust_tcp_cc *cc)
+{
+	const struct ust_tcp_cc_conn *c = &cc->conn;
+
+	if (c->cwnd < c->ssthresh)
+		return cc->cwnd_blocked || (uint64_t)c->cwnd < 2 * (uint64_t)cc->max_flight;
+	return cc->cwnd_blocked;
 }
 
 const struct ust_tcp_hystart *ust__tcp_cc_hystart(const struct ust_tcp_cc *cc)

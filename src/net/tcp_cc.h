@@ -42,8 +42,9 @@ struct ust_tcp_cc_conn {
 	uint64_t pacing_rate;	/* bytes/s hint (see ust_tcp_cc_pacing_rate) */
 	uint32_t snd_una;	/* cumulative ACK of the current event */
 	uint32_t snd_nxt;	/* kept current by ust_tcp_cc_on_send (HyStart++ rounds) */
-	bool app_limited;	/* set by the caller while the sender does not fill cwnd: no growth
-				 * (RFC 7661 in spirit, RFC 9438 4.2); CUBIC's clock keeps running */
+	bool cwnd_limited;	/* the current ACK's window was used (ust_tcp_cc_on_output's
+				 * rule): modules grow cwnd only when set (RFC 5681 4.1 / RFC 7661,
+				 * RFC 9438 5.8); CUBIC leaves the time without growth out of t */
 };
 
 struct ust_tcp_cc_ops {
@@ -94,6 +95,11 @@ struct ust_tcp_cc {
 	bool sack;		/* RFC 6675 recovery: no inflation, no partial-ACK retransmit */
 	bool partial_seen;	/* a partial ACK already arrived in this recovery */
 	bool rto_pending;	/* an RTO happened and SND.UNA has not moved since */
+	/* cwnd validation (ust_tcp_cc_on_output), per window of data: the window ends when
+	 * SND.UNA reaches usage_seq */
+	bool cwnd_blocked;	/* the sender was held back by cwnd in this window */
+	uint32_t max_flight;	/* highest FlightSize the sender reached in this window */
+	uint32_t usage_seq;
 	union {
 		uint64_t u64[UST_TCP_CC_PRIV_MAX / 8];
 		double d[UST_TCP_CC_PRIV_MAX / 8];
@@ -124,7 +130,8 @@ int ust_tcp_cc_set_ops(struct ust_tcp_cc *cc, const struct ust_tcp_cc_ops *ops);
 
 /*
  * An ACK advanced SND.UNA to ack by acked bytes (acked > 0), flight is the FlightSize after
- * it, rtt_us a sample from it (0: none). Outside recovery the module grows cwnd; inside,
+ * it, rtt_us a sample from it (0: none). Outside recovery the module grows cwnd (only while
+ * cwnd-limited, ust_tcp_cc_on_output; conn.cwnd_limited tells the module); inside,
  * a full ACK (ack beyond recover) ends recovery and a partial one deflates cwnd (non-SACK).
  * Returns UST_TCP_CC_* flags.
  */
@@ -157,6 +164,26 @@ void ust_tcp_cc_on_rto(struct ust_tcp_cc *cc, uint32_t snd_una, uint32_t snd_nxt
 
 /* Data went out: SND.NXT is now snd_nxt (marks the end of a HyStart++ round). */
 void ust_tcp_cc_on_send(struct ust_tcp_cc *cc, uint32_t snd_nxt);
+
+/*
+ * Cwnd validation: the sender finished a round of sending with SND.UNA snd_una, SND.NXT
+ * (highest sent) snd_nxt and FlightSize flight; blocked: cwnd left less than one segment
+ * for the data that was waiting. Linux's tcp_cwnd_validate / tcp_is_cwnd_limited rule, per
+ * window of data (from a report until SND.UNA passes that report's SND.NXT), kept in
+ * bytes: an ACK finds the connection cwnd-limited
+ *   in slow start:           when cwnd < 2 * the window's highest FlightSize
+ *                            (cwnd may grow to twice what was really used);
+ *   in congestion avoidance: when the sender was blocked by cwnd in the window.
+ * RFC 5681 section 4.1 / RFC 7661 / RFC 9438 section 5.8: cwnd grows only while it is used,
+ * otherwise a receiver- or application-limited flow inflates it without bound and the first
+ * window opening lets it all out at line rate. Until the first report the connection counts
+ * as cwnd-limited (callers that never report keep the unvalidated behaviour).
+ */
+void ust_tcp_cc_on_output(struct ust_tcp_cc *cc, uint32_t snd_una, uint32_t snd_nxt,
+			  uint32_t flight, bool blocked);
+
+/* Whether an ACK now would find the connection cwnd-limited (the rule above). */
+bool ust_tcp_cc_is_cwnd_limited(const struct ust_tcp_cc *cc);
 
 /* New SMSS (PMTU change): cwnd is rescaled to the same number of segments. */
 void ust_tcp_cc_set_smss(struct ust_tcp_cc *cc, uint32_t smss);

@@ -19,6 +19,11 @@
  * smoothed RTT (min RTT if no SRTT yet). The initial slow start uses HyStart++ (RFC 9406,
  * tcp_cc_hystart.c, L = 8); after the first loss or timeout slow start is RFC 5681 with
  * RFC 3465 ABC (L = 2). No growth while in recovery (tcp_cc.c).
+ * No growth either on an ACK that finds the flow not cwnd-limited (RFC 9438 5.8): neither cwnd
+ * nor W_est moves, and the time until growth resumes is left out of t (epoch_start moves
+ * forward by it, like Linux does for idle periods) so that W_cubic continues from where it
+ * stopped instead of jumping by the whole pause; an epoch that has not begun yet begins at
+ * the first cwnd-limited ACK.
  */
 #include <math.h>
 #include <string.h>
@@ -37,7 +42,9 @@ struct cubic {
 	double cwnd_epoch;
 	double cwnd_seg;	/* our fractional cwnd, segments */
 	uint64_t epoch_start_ns;
+	uint64_t pause_start_ns;	/* first ACK of the current pause in growth */
 	bool epoch_valid;
+	bool paused;		/* the epoch is suspended: not cwnd-limited since pause_start_ns */
 	bool after_rto;
 	struct ust_tcp_hystart hs;
 };
@@ -82,6 +89,7 @@ static void cubic_init(struct ust_tcp_cc_conn *c, void *priv)
 static void start_epoch(const struct ust_tcp_cc_conn *c, struct cubic *cu, double cwnd)
 {
 	cu->epoch_valid = true;
+	cu->paused = false;
 	cu->epoch_start_ns = c->now_ns;
 	cu->cwnd_epoch = cwnd;
 	cu->w_est = cwnd;
@@ -101,6 +109,8 @@ static void cubic_on_ack(struct ust_tcp_cc_conn *c, void *priv, uint32_t acked, 
 	double cwnd, segs, t, rtt, alpha, target;
 
 	if (c->cwnd < c->ssthresh) {
+		if (!c->cwnd_limited)
+			return;
 		if (!cu->hs.done)
 			ust__tcp_hystart_on_ack(&cu->hs, c, acked, rtt_us);
 		else
@@ -109,6 +119,19 @@ static void cubic_on_ack(struct ust_tcp_cc_conn *c, void *priv, uint32_t acked, 
 		return;
 	}
 	cu->hs.done = true;
+	if (!c->cwnd_limited) {
+		if (cu->epoch_valid && !cu->paused) {
+			cu->paused = true;
+			cu->pause_start_ns = c->now_ns;
+		}
+		return;
+	}
+	if (cu->paused) {
+		/* growth resumes: the pause does not count in t */
+		if (c->now_ns > cu->pause_start_ns)
+			cu->epoch_start_ns += c->now_ns - cu->pause_start_ns;
+		cu->paused = false;
+	}
 	cwnd = cur_seg(c, cu);
 	if (!cu->epoch_valid)
 		start_epoch(c, cu, cwnd);
@@ -147,6 +170,7 @@ static uint32_t reduce(struct ust_tcp_cc_conn *c, struct cubic *cu)
 		cu->w_max = cwnd;
 	cu->cwnd_prior = cwnd;
 	cu->epoch_valid = false;
+	cu->paused = false;
 	cu->hs.done = true;
 	cu->hs.in_css = false;
 	if (ss < 2.0 * c->smss)
@@ -170,6 +194,7 @@ static void cubic_on_recovery_exit(struct ust_tcp_cc_conn *c, void *priv)
 	ust__tcp_reno_recovery_exit(c);
 	cu->cwnd_seg = (double)c->cwnd / c->smss;
 	cu->epoch_valid = false;	/* t starts at the first CA ACK after recovery */
+	cu->paused = false;
 }
 
 static void cubic_on_rto(struct ust_tcp_cc_conn *c, void *priv)

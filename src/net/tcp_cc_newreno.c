@@ -8,6 +8,7 @@
  *
  * The initial slow start is HyStart++ (RFC 9406 applies to any slow start; tcp_cc_hystart.c)
  * with the RFC 3465 limit L = 2 kept; after the first loss or timeout, plain RFC 5681/3465.
+ * No growth (and no CA byte counting) on an ACK that finds the flow not cwnd-limited.
  */
 #include "net/tcp_cc.h"
 
@@ -59,6 +60,9 @@ static void newreno_on_ack(struct ust_tcp_cc_conn *c, void *priv, uint32_t acked
 {
 	struct newreno *nr = priv;
 
+	(void)rtt_us;
+	if (!c->cwnd_limited)
+		return;	/* RFC 5681 4.1, RFC 7661: the window was not used, no evidence to grow it */
 	if (c->cwnd < c->ssthresh) {
 		if (!nr->hs.done)
 			ust__tcp_hystart_on_ack(&nr->hs, c, acked, rtt_us);

@@ -471,6 +471,12 @@ void ust__tcp_output(struct ust_stack *st, struct ust__tcb *tcb)
 		if (fin)
 			break;
 	}
+	/* cwnd validation: was data left waiting because cwnd had no room for another segment?
+	 * (off is the flight this loop measured against cwnd) */
+	uint32_t off = tcb->snd_nxt - tcb->snd_una;
+	bool waiting = (uint32_t)tcb->sndq.bytes > off;
+	ust_tcp_cc_on_output(&tcb->cc, tcb->snd_una, tcb->snd_max, off,
+			     waiting && (uint64_t)off + ust__tcp_eff_mss(tcb) > ust_tcp_cc_cwnd(&tcb->cc));
 	if (tcb->flags & UST_TF_ACKNOW)
 		ust__tcp_send_ack(st, tcb);
 	/* zero window with data waiting and nothing in flight: probe it */

@@ -116,6 +116,91 @@ static void test_tracks_cubic_curve(void **state)
 	assert_true(seg(&cc) > 100 + Cc * pow(8 - 4.2172 - 0.2, 3));
 }
 
+/* RFC 9438 5.8: no growth while not cwnd-limited, and the pause is left out of t, so
+ * W_cubic goes on from where it stopped instead of jumping by the pause's length. */
+static void test_not_cwnd_limited(void **state)
+{
+	struct ust_tcp_cc cc;
+	struct ust_tcp_cubic_view v;
+	uint32_t una = 1;
+	const uint64_t rtt = NS / 10;
+	uint64_t now = 10 * NS;
+
+	(void)state;
+	ust_tcp_cc_init(&cc, &ust_tcp_cc_cubic, MSS, 0, true, 0);
+	ust_tcp_cc_set_rtt(&cc, 100000, 100000);
+	cc.conn.cwnd = 100 * MSS;
+	cc.conn.ssthresh = 50 * MSS;
+	lose_at(&cc, 100, &una, now);
+	/* 2 s of cwnd-limited ACK clock: each round the sender is blocked by cwnd */
+	for (int round = 0; round < 20; round++) {
+		uint32_t n = cc.conn.cwnd / MSS;
+		ust_tcp_cc_on_output(&cc, una, una + n * MSS, n * MSS, true);
+		for (uint32_t i = 0; i < n; i++) {
+			now += rtt / n;
+			ust_tcp_cc_on_ack(&cc, una += MSS, MSS, cc.conn.cwnd, 0, now);
+		}
+	}
+	ust__tcp_cubic_view(&cc, &v);
+	uint64_t start = v.epoch_start_ns;
+	uint32_t before = cc.conn.cwnd;
+	double w_est = v.w_est;
+	double t_active = (double)(now - start) / 1e9;
+	assert_true(before > 70 * MSS && before < 100 * MSS);	/* concave region, below W_max */
+	/* 10 s limited by the receiver: 40 segments a round, never blocked by cwnd */
+	for (int round = 0; round < 100; round++) {
+		ust_tcp_cc_on_output(&cc, una, una + 40 * MSS, 40 * MSS, false);
+		for (int i = 0; i < 40; i++) {
+			now += rtt / 40;
+			ust_tcp_cc_on_ack(&cc, una += MSS, MSS, 39 * MSS, 0, now);
+		}
+	}
+	ust__tcp_cubic_view(&cc, &v);
+	assert_int_equal(cc.conn.cwnd, before);
+	assert_true(fabs(v.w_est - w_est) < 1e-9);
+	assert_int_equal(v.epoch_start_ns, start);
+	/* blocked again: the first ACK moves the epoch forward by the pause */
+	uint32_t n = cc.conn.cwnd / MSS;
+	ust_tcp_cc_on_output(&cc, una, una + n * MSS, n * MSS, true);
+	now += rtt / n;
+	ust_tcp_cc_on_ack(&cc, una += MSS, MSS, cc.conn.cwnd, 0, now);
+	ust__tcp_cubic_view(&cc, &v);
+	assert_true(v.epoch_valid);
+	double t = (double)(now - v.epoch_start_ns) / 1e9;
+	assert_true(fabs(t - t_active) < 0.1);
+	/* one more round: cwnd follows W_cubic at the active time (no 10 s jump) */
+	for (uint32_t i = 1; i < n; i++) {
+		now += rtt / n;
+		ust_tcp_cc_on_ack(&cc, una += MSS, MSS, cc.conn.cwnd, 0, now);
+	}
+	t = (double)(now - v.epoch_start_ns) / 1e9;
+	assert_true(seg(&cc) <= Cc * pow(t + 0.1 - v.k, 3) + v.w_max + 1.0);
+	assert_true(cc.conn.cwnd >= before);
+	assert_true(cc.conn.cwnd < before + 5 * MSS);
+	/* with the whole pause counted, W_cubic(t + pause) would be far above */
+	assert_true(ust__tcp_cubic_w(&cc, t + 10.0) > seg(&cc) + 50);
+}
+
+/* Slow start (HyStart++ too) does not grow while the flight is under half of cwnd. */
+static void test_slow_start_not_cwnd_limited(void **state)
+{
+	struct ust_tcp_cc cc;
+	struct ust_tcp_cubic_view v;
+	uint32_t una = 1;
+
+	(void)state;
+	ust_tcp_cc_init(&cc, &ust_tcp_cc_cubic, MSS, 0, true, 0);
+	ust_tcp_cc_on_output(&cc, una, una + 4 * MSS, 4 * MSS, false);
+	for (int i = 0; i < 4; i++)
+		ust_tcp_cc_on_ack(&cc, una += MSS, MSS, 3 * MSS, 1000, (uint64_t)i * 1000);
+	assert_int_equal(cc.conn.cwnd, 10 * MSS);
+	ust__tcp_cubic_view(&cc, &v);
+	assert_false(v.hystart.done);
+	ust_tcp_cc_on_output(&cc, una, una + 6 * MSS, 6 * MSS, false);
+	ust_tcp_cc_on_ack(&cc, una += MSS, MSS, 5 * MSS, 1000, 5000);
+	assert_int_equal(cc.conn.cwnd, 11 * MSS);
+}
+
 static void test_target_cap(void **state)
 {
 	struct ust_tcp_cc cc;
@@ -417,6 +502,8 @@ int main(void)
 		cmocka_unit_test(test_reduction_and_k),
 		cmocka_unit_test(test_tracks_cubic_curve),
 		cmocka_unit_test(test_target_cap),
+		cmocka_unit_test(test_not_cwnd_limited),
+		cmocka_unit_test(test_slow_start_not_cwnd_limited),
 		cmocka_unit_test(test_reno_friendly),
 		cmocka_unit_test(test_fast_convergence),
 		cmocka_unit_test(test_slow_start_and_nonsack),

@@ -105,10 +105,10 @@ static void test_slow_start_abc(void **state)
 	/* application-limited: no growth */
 	cc.conn.ssthresh = UINT32_MAX;
 	cc.conn.cwnd = 13500;
-	cc.conn.app_limited = true;
+	ust_tcp_cc_on_output(&cc, una, una + 3000, 3000, false);	/* flight 3000 < cwnd / 2 */
 	ust_tcp_cc_on_ack(&cc, una += 1000, 1000, 2000, 0, 0);
 	assert_int_equal(cc.conn.cwnd, 13500);
-	cc.conn.app_limited = false;
+	ust_tcp_cc_on_output(&cc, una, una + 13500, 13500, true);
 	cc.conn.ssthresh = 15000;
 	ust_tcp_cc_on_ack(&cc, una += 2000, 2000, 8000, 0, 0);
 	assert_int_equal(cc.conn.cwnd, 15000);
@@ -134,6 +134,57 @@ static void test_congestion_avoidance(void **state)
 	for (int i = 0; i < 8; i++)	/* delayed ACKs, 2 segments each */
 		ust_tcp_cc_on_ack(&cc, una += 2000, 2000, 16000, 0, 0);
 	assert_int_equal(cc.conn.cwnd, 17000);
+}
+
+/* Cwnd validation (RFC 5681 4.1, RFC 7661): growth only while the sender uses the window. */
+static void test_cwnd_validation(void **state)
+{
+	struct ust_tcp_cc cc;
+	uint32_t una = 1;
+
+	(void)state;
+	ust_tcp_cc_init(&cc, &ust_tcp_cc_newreno, MSS, 0, false, 0);
+	/* no report yet: cwnd-limited by default */
+	assert_true(ust_tcp_cc_is_cwnd_limited(&cc));
+	/* slow start: limited while cwnd < 2 * the window's highest flight */
+	ust_tcp_cc_on_output(&cc, una, una + 5000, 5000, false);
+	assert_false(ust_tcp_cc_is_cwnd_limited(&cc));	/* 10000 = 2 * 5000 */
+	ust_tcp_cc_on_ack(&cc, una += 1000, 1000, 4000, 0, 0);
+	assert_int_equal(cc.conn.cwnd, 10000);
+	assert_false(cc.conn.cwnd_limited);
+	/* a higher flight in the same window raises the mark */
+	ust_tcp_cc_on_output(&cc, una, una + 5000, 5001, false);
+	assert_true(ust_tcp_cc_is_cwnd_limited(&cc));
+	ust_tcp_cc_on_ack(&cc, una += 1000, 1000, 4001, 0, 0);
+	assert_int_equal(cc.conn.cwnd, 11000);
+	assert_true(cc.conn.cwnd_limited);
+	/* a new window (SND.UNA reached the last report's SND.NXT) starts over, lower */
+	una = 6001;
+	ust_tcp_cc_on_output(&cc, una, una + 2000, 2000, false);
+	ust_tcp_cc_on_ack(&cc, una += 1000, 1000, 1000, 0, 0);
+	assert_int_equal(cc.conn.cwnd, 11000);
+	/* congestion avoidance: only a block by cwnd counts, however full the flight */
+	cc.conn.cwnd = 15000;
+	cc.conn.ssthresh = 15000;
+	ust_tcp_cc_on_output(&cc, una, una + 14500, 14500, false);
+	for (int i = 0; i < 30; i++)
+		ust_tcp_cc_on_ack(&cc, una += 1000, 1000, 14000, 0, 0);
+	assert_int_equal(cc.conn.cwnd, 15000);	/* not even the byte counter moved */
+	/* blocked: growth resumes, one SMSS per cwnd bytes acked */
+	ust_tcp_cc_on_output(&cc, una, una + 15000, 15000, true);
+	for (int i = 0; i < 14; i++)
+		ust_tcp_cc_on_ack(&cc, una += 1000, 1000, 15000, 0, 0);
+	assert_int_equal(cc.conn.cwnd, 15000);
+	/* the block holds for the window even if a later send round was not blocked */
+	ust_tcp_cc_on_output(&cc, una, una + 15000, 1000, false);
+	ust_tcp_cc_on_ack(&cc, una += 1000, 1000, 15000, 0, 0);
+	assert_int_equal(cc.conn.cwnd, 16000);
+	/* past the window's end a report that is not blocked ends it */
+	una += 20000;
+	ust_tcp_cc_on_output(&cc, una, una + 8000, 8000, false);
+	for (int i = 0; i < 40; i++)
+		ust_tcp_cc_on_ack(&cc, una += 1000, 1000, 8000, 0, 0);
+	assert_int_equal(cc.conn.cwnd, 16000);
 }
 
 /* Per-RTT rounds with one ACK per ack_segs segments: doubling then +1 per round. */
@@ -306,6 +357,7 @@ int main(void)
 		cmocka_unit_test(test_initial_window),
 		cmocka_unit_test(test_slow_start_abc),
 		cmocka_unit_test(test_congestion_avoidance),
+		cmocka_unit_test(test_cwnd_validation),
 		cmocka_unit_test(test_window_evolution),
 		cmocka_unit_test(test_fast_recovery_partial_acks),
 		cmocka_unit_test(test_recover_guard),
