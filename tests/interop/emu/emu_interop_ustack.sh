@@ -133,7 +133,8 @@ if not iv:
 print("%.0f" % (sum(s["bytes"] for s in iv) * 8 / sum(s["seconds"] for s in iv)))
 PY
 }
-within5() { awk -v b="$1" 'BEGIN { exit !(b >= 95e6 && b <= 105e6) }'; }
+# Goodput b within 5% of the pipe's 100 Mbit/s of IP packets (1448 payload bytes in 1500).
+within5() { awk -v b="$1" 'BEGIN { b = b * 1500 / 1448; exit !(b >= 95e6 && b <= 105e6) }'; }
 
 # --- ustack-perf -c -> Linux iperf3 -s (ustack sends) ---
 lb iperf3 -s -1 -p 5201 -J >"$dir/lsrv.json" 2>"$dir/lsrv.err" &
