@@ -6,7 +6,7 @@
 #           tsan suite (ring stress between threads)
 #   fuzz    clang, libFuzzer + ASan/UBSan: builds the fuzz targets, runs each briefly
 #           (FUZZ_CHECK_SECONDS, default 10; FUZZ_JOBS at a time)
-# The last line printed is "N passed, N failed"; the exit status is non-zero when N failed > 0.
+# The last line printed is "N passed, N failed, N skipped"; the exit status is non-zero when N failed > 0.
 set -uo pipefail
 cd "$(dirname "$0")/.."
 root=$PWD
