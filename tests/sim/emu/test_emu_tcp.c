@@ -8,7 +8,7 @@
  * Throughput is measured on the virtual clock only, from the first byte written to the last
  * byte read; no real-time timing.
  */
-#include "emu_test_util.h"
+#include "emu_tcp_pair.h"
 
 #include <arpa/inet.h>
 #include <math.h>
@@ -19,65 +19,7 @@
 
 #define MS 1000000ull
 #define SEC 1000000000ull
-#define GRAN 100000ull		/* emulator timer tick: 100 us */
 #define BUFFERS 8192u
-
-struct tcp_emu {
-	struct ust_pool *pa, *pb;
-	struct ust_emu *emu;
-	struct ust_stack *a, *b;
-	uint64_t now;
-};
-
-static void te_init(struct tcp_emu *t, const char *pipe_line, uint64_t seed)
-{
-	memset(t, 0, sizeof(*t));
-	t->pa = t_pool(BUFFERS);
-	t->pb = t_pool(BUFFERS);
-	/* the pair copies frames into the receiver's pool: a->b (out) frames live in pb */
-	struct ust_emu_config ec = { .granularity_ns = GRAN, .seed = seed, .pool = { t->pb, t->pa } };
-	assert_int_equal(ust_emu_create(&t->emu, &ec), 0);
-	t_cmd(t->emu, "%s", pipe_line);
-	t_cmd(t->emu, "add 100 pipe 1 ip from any to any");
-	struct ust_pair_config pc = { .stage_ops = &ust_emu_stage_ops, .stage = t->emu };
-	struct ust_backend *ea = NULL, *eb = NULL;
-	assert_int_equal(ust_pair_create(&ea, &eb, t->pa, t->pb, &pc), 0);
-	const char *why = NULL;
-	struct ust_stack_config ca = { .ip = "10.0.0.1/24", .seed = 1 };
-	struct ust_stack_config cb = { .ip = "10.0.0.2/24", .seed = 2 };
-	assert_int_equal(ust_stack_create_on(&t->a, ea, &ca, &why), 0);
-	assert_int_equal(ust_stack_create_on(&t->b, eb, &cb, &why), 0);
-}
-
-static void te_fini(struct tcp_emu *t)
-{
-	ust_stack_destroy(t->a);
-	ust_stack_destroy(t->b);
-	ust_emu_destroy(t->emu);
-	ust_pool_destroy(t->pa);
-	ust_pool_destroy(t->pb);
-}
-
-/* Process everything due, then jump to the next deadline (at most `end`). */
-static void te_run_until(struct tcp_emu *t, uint64_t end)
-{
-	for (;;) {
-		for (int i = 0; i < 100000; i++) {
-			int n = ust_stack_poll(t->a, t->now) + ust_stack_poll(t->b, t->now);
-			uint64_t d = UST_MIN(ust_stack_next_deadline(t->a), ust_stack_next_deadline(t->b));
-			if (n == 0 && d > t->now)
-				break;
-		}
-		if (t->now >= end)
-			return;
-		uint64_t next = UST_MIN(ust_stack_next_deadline(t->a), ust_stack_next_deadline(t->b));
-		if (next > end)
-			next = end;
-		if (next <= t->now)
-			next = t->now + 1;
-		t->now = next;
-	}
-}
 
 static uint64_t stack_counter(struct ust_stack *st, const char *name)
 {
@@ -102,7 +44,7 @@ struct xfer_result {
 };
 
 /* Connect A -> B, send len bytes, check every byte at B, return the virtual-time goodput. */
-static struct xfer_result transfer(struct tcp_emu *t, uint64_t len)
+static struct xfer_result transfer(struct emu_tcp_pair *t, uint64_t len)
 {
 	int l = ust_socket(t->b, AF_INET, SOCK_STREAM, 0);
 	assert_true(l >= 0);
@@ -118,9 +60,9 @@ static struct xfer_result transfer(struct tcp_emu *t, uint64_t len)
 	uint64_t give_up = t->now + 10 * SEC;
 	while ((d = ust_accept(t->b, l, NULL, NULL)) < 0) {
 		assert_true(t->now < give_up);
-		te_run_until(t, t->now + MS);
+		etp_run_until(t, t->now + MS);
 	}
-	te_run_until(t, t->now + 100 * MS);	/* the handshake's last ACK reaches A */
+	etp_run_until(t, t->now + 100 * MS);	/* the handshake's last ACK reaches A */
 
 	static uint8_t buf[65536];
 	uint64_t sent = 0, rcvd = 0, bad = 0, start = t->now, last_rx = t->now;
@@ -145,14 +87,14 @@ static struct xfer_result transfer(struct tcp_emu *t, uint64_t len)
 			last_rx = t->now;
 		}
 		assert_true(t->now < give_up);
-		te_run_until(t, t->now + MS);
+		etp_run_until(t, t->now + MS);
 	}
 	assert_int_equal(bad, 0);
 	assert_int_equal(rcvd, len);
 	ust_close(t->a, c);
 	ust_close(t->b, d);
 	ust_close(t->b, l);
-	te_run_until(t, t->now + SEC);
+	etp_run_until(t, t->now + SEC);
 	struct xfer_result r = { .bytes = len, .elapsed_ns = last_rx - start };
 	r.goodput_bps = (double)len * 8.0 * 1e9 / (double)r.elapsed_ns;
 	return r;
@@ -180,7 +122,7 @@ static double max_goodput(double bps)
 	return bps * 1448.0 / 1500.0;
 }
 
-static void print_result(const char *what, const struct tcp_emu *t, const struct xfer_result *r)
+static void print_result(const char *what, const struct emu_tcp_pair *t, const struct xfer_result *r)
 {
 	print_message("%s: %llu bytes in %.3f s virtual: %.2f Mbit/s; emu drop_plr %llu "
 		      "drop_queue_full %llu reorder %llu dup %llu; tcp retransmits %llu "
@@ -198,8 +140,8 @@ static void print_result(const char *what, const struct tcp_emu *t, const struct
 static void test_emu_tcp_lossy_10mbit(void **state)
 {
 	(void)state;
-	struct tcp_emu t;
-	te_init(&t, "pipe 1 config bw 10Mbit/s delay 20ms queue 50 plr 0.01", 7);
+	struct emu_tcp_pair t;
+	etp_init(&t, BUFFERS, "pipe 1 config bw 10Mbit/s delay 20ms queue 50 plr 0.01", 7, NULL);
 	struct xfer_result r = transfer(&t, 3u << 20);
 	print_result("plr 0.01", &t, &r);
 	print_message("model (Mathis, 40 ms): %.2f Mbit/s\n", mathis_bps(0.040, 0.01) / 1e6);
@@ -207,20 +149,20 @@ static void test_emu_tcp_lossy_10mbit(void **state)
 	assert_true(r.goodput_bps > 0.5 * mathis_bps(0.040, 0.01));
 	assert_true(ust_emu_counter(t.emu, "drop_plr") > 0);
 	assert_true(stack_counter(t.a, "tcp.retransmits") > 0);
-	te_fini(&t);
+	etp_fini(&t);
 }
 
 static void test_emu_tcp_reorder_dup_10mbit(void **state)
 {
 	(void)state;
-	struct tcp_emu t;
+	struct emu_tcp_pair t;
 	/*
 	 * 1 % of packets are held 3 ms (overtaken by two 1.2 ms packets: fewer than TCP's three
 	 * duplicate ACKs) and 1 % duplicated: TCP must keep near line rate. (Held 4 ms or more,
 	 * a held packet is overtaken by three and triggers a spurious fast retransmit each time:
 	 * 5.4 Mbit/s at 4 ms, 3.7 at 5 ms; ustack's TCP has no DSACK/RACK undo yet.)
 	 */
-	te_init(&t, "pipe 1 config bw 10Mbit/s delay 20ms queue 50 reorder 0.01 delay 3ms dup 0.01", 11);
+	etp_init(&t, BUFFERS, "pipe 1 config bw 10Mbit/s delay 20ms queue 50 reorder 0.01 delay 3ms dup 0.01", 11, NULL);
 	struct xfer_result r = transfer(&t, 3u << 20);
 	print_result("reorder+dup", &t, &r);
 	assert_true(r.goodput_bps <= max_goodput(10e6) * 1.001);
@@ -230,7 +172,7 @@ static void test_emu_tcp_reorder_dup_10mbit(void **state)
 	/* a single flow overruns a 50-slot queue at the end of slow start: tail drops */
 	assert_true(ust_emu_counter(t.emu, "drop_queue_full") > 0);
 	assert_true(stack_counter(t.a, "tcp.retransmits") > 0);
-	te_fini(&t);
+	etp_fini(&t);
 }
 
 int main(void)

@@ -8,7 +8,7 @@
  * (cwnd, RTT samples, HyStart++ state) and the per-second throughput; HYSTART_TRACE_ALL=1
  * also prints cwnd, peer window, flight and the last RTT sample every 20 ms.
  */
-#include "emu_test_util.h"
+#include "emu_tcp_pair.h"
 
 #include <arpa/inet.h>
 
@@ -19,69 +19,13 @@
 
 #define MS 1000000ull
 #define SEC 1000000000ull
-#define GRAN 100000ull		/* emulator timer tick: 100 us */
 #define BUFFERS 32768u		/* the stacks use the pair's pools: a receive window up to 6 MB */
 #define PIPE "pipe 1 config bw 100Mbit/s delay 20ms queue 1000"
 #define QUEUE_SLOTS 1000u
 #define BDP_BYTES (100000000ull / 8 * 40 / 1000)	/* 500 kB at the base RTT */
 #define PKT_PAYLOAD 1448u
 
-struct hs_emu {
-	struct ust_pool *pa, *pb;
-	struct ust_emu *emu;
-	struct ust_stack *a, *b;
-	uint64_t now;
-};
-
-static void he_init(struct hs_emu *t, const char *cc)
-{
-	memset(t, 0, sizeof(*t));
-	t->pa = t_pool(BUFFERS);
-	t->pb = t_pool(BUFFERS);
-	struct ust_emu_config ec = { .granularity_ns = GRAN, .seed = 1, .pool = { t->pb, t->pa } };
-	assert_int_equal(ust_emu_create(&t->emu, &ec), 0);
-	t_cmd(t->emu, "%s", PIPE);
-	t_cmd(t->emu, "add 100 pipe 1 ip from any to any");
-	struct ust_pair_config pc = { .stage_ops = &ust_emu_stage_ops, .stage = t->emu };
-	struct ust_backend *ea = NULL, *eb = NULL;
-	assert_int_equal(ust_pair_create(&ea, &eb, t->pa, t->pb, &pc), 0);
-	const char *why = NULL;
-	struct ust_stack_config ca = { .ip = "10.0.0.1/24", .seed = 1, .tcp_congestion = cc };
-	struct ust_stack_config cb = { .ip = "10.0.0.2/24", .seed = 2 };
-	assert_int_equal(ust_stack_create_on(&t->a, ea, &ca, &why), 0);
-	assert_int_equal(ust_stack_create_on(&t->b, eb, &cb, &why), 0);
-}
-
-static void he_fini(struct hs_emu *t)
-{
-	ust_stack_destroy(t->a);
-	ust_stack_destroy(t->b);
-	ust_emu_destroy(t->emu);
-	ust_pool_destroy(t->pa);
-	ust_pool_destroy(t->pb);
-}
-
-static void he_run_until(struct hs_emu *t, uint64_t end)
-{
-	for (;;) {
-		for (int i = 0; i < 100000; i++) {
-			int n = ust_stack_poll(t->a, t->now) + ust_stack_poll(t->b, t->now);
-			uint64_t d = UST_MIN(ust_stack_next_deadline(t->a), ust_stack_next_deadline(t->b));
-			if (n == 0 && d > t->now)
-				break;
-		}
-		if (t->now >= end)
-			return;
-		uint64_t next = UST_MIN(ust_stack_next_deadline(t->a), ust_stack_next_deadline(t->b));
-		if (next > end)
-			next = end;
-		if (next <= t->now)
-			next = t->now + 1;
-		t->now = next;
-	}
-}
-
-static uint64_t drops(const struct hs_emu *t)
+static uint64_t drops(const struct emu_tcp_pair *t)
 {
 	return ust_emu_counter(t->emu, "drop_queue_full");
 }
@@ -104,9 +48,9 @@ static const char *hs_state(const struct ust_tcp_hystart *h)
 static struct hs_result run(const char *cc, uint64_t len)
 {
 	bool trace = getenv("HYSTART_TRACE") != NULL;
-	struct hs_emu t;
+	struct emu_tcp_pair t;
 	struct hs_result res = { 0 };
-	he_init(&t, cc);
+	etp_init(&t, BUFFERS, PIPE, 1, cc);
 	int l = ust_socket(t.b, AF_INET, SOCK_STREAM, 0);
 	assert_true(l >= 0);
 	struct sockaddr_in sa = { .sin_family = AF_INET, .sin_port = htons(5001) };
@@ -120,13 +64,13 @@ static struct hs_result run(const char *cc, uint64_t len)
 	int d = -1;
 	while ((d = ust_accept(t.b, l, NULL, NULL)) < 0) {
 		assert_true(t.now < 10 * SEC);
-		he_run_until(&t, t.now + MS);
+		etp_run_until(&t, t.now + MS);
 	}
 	/* a receive window as large as Linux's tcp_rmem[2]: the congestion window, not the
 	 * peer's window, must be what limits the sender (as against a Linux receiver) */
 	int rb = 6 << 20;
 	(void)ust_setsockopt(t.b, d, SOL_SOCKET, SO_RCVBUF, &rb, sizeof(rb));
-	he_run_until(&t, t.now + 100 * MS);
+	etp_run_until(&t, t.now + 100 * MS);
 	struct ust__tcb *tcb = ust__tcp_tcb(t.a, c);
 	assert_non_null(tcb);
 
@@ -188,7 +132,7 @@ static struct hs_result run(const char *cc, uint64_t len)
 			sec_bytes = 0;
 		}
 		assert_true(t.now < give_up);
-		he_run_until(&t, t.now + MS);
+		etp_run_until(&t, t.now + MS);
 	}
 	res.total_drops = drops(&t);
 	print_message("%s: %llu bytes in %.3f s; drops in slow start %llu, total %llu; ssthresh "
@@ -202,8 +146,8 @@ static struct hs_result run(const char *cc, uint64_t len)
 	ust_close(t.a, c);
 	ust_close(t.b, d);
 	ust_close(t.b, l);
-	he_run_until(&t, t.now + SEC);
-	he_fini(&t);
+	etp_run_until(&t, t.now + SEC);
+	etp_fini(&t);
 	return res;
 }
 
